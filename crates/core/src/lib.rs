@@ -1,0 +1,19 @@
+//! pricer's shared vocabulary: the recipe's constants, the typed records that stages pass
+//! to each other, the artifact format they are stored in, and stage manifests.
+//!
+//! A stage crate knows these types and nothing of the other stages.
+
+pub mod artifact;
+pub mod digest;
+pub mod dump;
+pub mod manifest;
+pub mod obs;
+pub mod recipe;
+pub mod records;
+
+pub use artifact::{ArtifactError, ArtifactInfo, ArtifactReader, ArtifactWriter, Record};
+pub use records::{Candidate, Item};
+
+/// The code version that goes into every fingerprint: a change of the recipe's code makes
+/// cached stage outputs stale.
+pub const CODE_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+recipe-v1");

@@ -1,0 +1,146 @@
+//! `manifest.json`: what a stage read, with which semantic config, what it wrote, counts.
+//!
+//! A manifest is written last, atomically, after every artifact of the stage is in place:
+//! a stage folder whose manifest names artifacts that verify is complete.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::artifact::{sync_parent, temp_path, ArtifactInfo};
+
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// One input of a stage: where it was read from and what it held.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputRef {
+    pub path: String,
+    pub digest: String,
+    pub bytes: u64,
+}
+
+/// Rows (or records) in, kept, and rejected by reason, for the whole stage or one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub rows_in: u64,
+    pub kept: u64,
+    pub rejected: u64,
+    pub rejected_by_reason: BTreeMap<String, u64>,
+}
+
+impl Counts {
+    pub fn reject(&mut self, reason: &str) {
+        self.rows_in += 1;
+        self.rejected += 1;
+        *self
+            .rejected_by_reason
+            .entry(reason.to_owned())
+            .or_default() += 1;
+    }
+
+    pub fn keep(&mut self) {
+        self.rows_in += 1;
+        self.kept += 1;
+    }
+
+    pub fn add(&mut self, other: &Counts) {
+        self.rows_in += other.rows_in;
+        self.kept += other.kept;
+        self.rejected += other.rejected;
+        for (k, v) in &other.rejected_by_reason {
+            *self.rejected_by_reason.entry(k.clone()).or_default() += v;
+        }
+    }
+
+    /// The invariant every stage keeps: nothing is lost.
+    pub fn balanced(&self) -> bool {
+        self.rows_in == self.kept + self.rejected
+            && self.rejected == self.rejected_by_reason.values().sum::<u64>()
+    }
+}
+
+/// Counts for one input file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileCounts {
+    pub path: String,
+    pub category: String,
+    #[serde(flatten)]
+    pub counts: Counts,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub stage: String,
+    pub code_version: String,
+    /// Inputs + semantic config + code version; decides whether the stage can be skipped.
+    pub fingerprint: String,
+    pub inputs: Vec<InputRef>,
+    /// The semantic config: every knob that changes output bytes, nothing else.
+    pub config: serde_json::Value,
+    pub outputs: BTreeMap<String, ArtifactInfo>,
+    pub counts: Counts,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub per_file: Vec<FileCounts>,
+    /// Stage-specific figures (sample size, means, ...).
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub summary: serde_json::Value,
+    pub threads: usize,
+    pub wall_seconds: f64,
+}
+
+/// The fingerprint of a stage run: what it read (by content) and how it was configured.
+pub fn fingerprint(stage: &str, input_digests: &[&str], config: &serde_json::Value) -> String {
+    let canonical = serde_json::json!({
+        "stage": stage,
+        "code_version": crate::CODE_VERSION,
+        "inputs": input_digests,
+        "config": config,
+    });
+    crate::digest::bytes_digest(canonical.to_string().as_bytes())
+}
+
+impl Manifest {
+    pub fn path_in(dir: &Path) -> PathBuf {
+        dir.join(MANIFEST_FILE)
+    }
+
+    /// Writes `dir/manifest.json` atomically.
+    pub fn write(&self, dir: &Path) -> std::io::Result<()> {
+        let path = Self::path_in(dir);
+        let tmp = temp_path(&path);
+        let mut f = fs::File::create(&tmp)?;
+        serde_json::to_writer_pretty(&mut f, self)?;
+        f.write_all(b"\n")?;
+        f.sync_all()?;
+        drop(f);
+        fs::rename(&tmp, &path)?;
+        sync_parent(&path);
+        Ok(())
+    }
+
+    pub fn read(dir: &Path) -> Result<Manifest, ManifestError> {
+        let path = Self::path_in(dir);
+        let text = fs::read_to_string(&path).map_err(|source| ManifestError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        serde_json::from_str(&text).map_err(|source| ManifestError::Parse { path, source })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a pricer manifest: {source}")]
+    Parse {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+}

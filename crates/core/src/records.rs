@@ -1,0 +1,45 @@
+//! The records stages exchange. Field order is part of the artifact format.
+
+use serde::{Deserialize, Serialize};
+
+use crate::artifact::Record;
+
+/// A raw row that passed rules 1-4: ready to be tokenized.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    pub category: String,
+    /// The title exactly as in the raw row.
+    pub title: String,
+    pub price: f64,
+    /// `scrub(title) + "\n" + scrub(contents)`.
+    pub text: String,
+    /// Index of the source file in the ingest manifest's input list.
+    pub file: u32,
+    /// 1-based line number in that file.
+    pub line: u64,
+}
+
+impl Record for Candidate {
+    const RECORD_TYPE: &'static str = "candidate";
+}
+
+/// A kept item (rules 1-7): what the recipe's `Item` held.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    pub category: String,
+    pub title: String,
+    pub price: f64,
+    pub prompt: String,
+    pub token_count: u32,
+}
+
+impl Record for Item {
+    const RECORD_TYPE: &'static str = "item";
+}
+
+impl Item {
+    /// The prompt as the test split shows it (ends with `Price is $`).
+    pub fn test_prompt(&self) -> String {
+        crate::recipe::test_prompt(&self.prompt)
+    }
+}

@@ -1,0 +1,113 @@
+//! Helpers for end-to-end tests: locate (building if needed) the stage binaries, run
+//! them, and compare their outputs with the fixtures.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Once;
+
+use pricer_core::artifact::ArtifactReader;
+use pricer_core::dump::item_json;
+use pricer_core::Item;
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
+}
+
+pub fn fixture(rel: &str) -> PathBuf {
+    root().join("fixtures").join(rel)
+}
+
+static BUILD: Once = Once::new();
+
+/// Path of a workspace binary in the profile the tests run under, built on first use
+/// (cargo builds only the tested package's own binaries for its tests).
+pub fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps/..")
+        .to_owned();
+    let release = profile_dir.file_name().is_some_and(|n| n == "release");
+    BUILD.call_once(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.current_dir(root())
+            .args(["build", "--quiet", "--bins", "--workspace"]);
+        if release {
+            cmd.arg("--release");
+        }
+        let status = cmd.status().expect("run cargo build");
+        assert!(status.success(), "cargo build --bins failed");
+    });
+    let path = profile_dir.join(name);
+    assert!(path.is_file(), "{} was not built", path.display());
+    path
+}
+
+/// Runs a binary and returns its output, without judging the exit status.
+pub fn run(name: &str, args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
+    let mut cmd = Command::new(bin(name));
+    for a in args {
+        cmd.arg(a.as_ref());
+    }
+    cmd.current_dir(root())
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("spawn stage binary")
+}
+
+/// Runs a binary and panics with its stderr if it fails.
+pub fn run_ok(name: &str, args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
+    let out = run(name, args);
+    assert!(
+        out.status.success(),
+        "{name} failed: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Items of an items artifact as the golden JSON lines.
+pub fn dump_items(path: &Path) -> String {
+    let mut s = String::new();
+    for item in ArtifactReader::<Item>::open(path).expect("open items") {
+        s.push_str(&item_json(&item.expect("read item")));
+        s.push('\n');
+    }
+    s
+}
+
+/// Ingest then prompt `inputs` into `dir/ingest` and `dir/prompt` with `threads` worker
+/// threads and ingest chunks of `chunk_bytes`; returns the prompt folder.
+pub fn ingest_and_prompt(
+    inputs: &[PathBuf],
+    dir: &Path,
+    threads: u32,
+    chunk_bytes: u32,
+) -> PathBuf {
+    let ingest = dir.join("ingest");
+    let prompt = dir.join("prompt");
+    let threads = threads.to_string();
+    let chunk_bytes = chunk_bytes.to_string();
+    let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = inputs.iter().map(|p| p as _).collect();
+    args.extend([
+        &"--out" as &dyn AsRef<std::ffi::OsStr>,
+        &ingest,
+        &"--threads",
+        &threads,
+        &"--chunk-bytes",
+        &chunk_bytes,
+    ]);
+    run_ok("pricer-ingest", &args);
+    run_ok(
+        "pricer-prompt",
+        &[&ingest, &"--out", &prompt, &"--threads", &threads],
+    );
+    prompt
+}

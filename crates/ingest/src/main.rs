@@ -1,0 +1,50 @@
+//! `pricer-ingest`: raw metadata files -> candidates, rejects and a manifest.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Parser;
+use pricer_core::obs;
+use pricer_ingest::{run, source, IngestConfig};
+
+/// Read raw Amazon metadata (meta_<Category>.jsonl, .jsonl.gz, .jsonl.zst) and keep the
+/// rows that pass the recipe's rules 1-4 as candidates for the prompt stage.
+#[derive(Parser, Debug)]
+#[command(version, about, long_about = None)]
+struct Args {
+    /// Files or folders, read in the order given; a folder is read in byte-sorted
+    /// file-name order. The category is the file name after `meta_`.
+    #[arg(required_unless_present = "categories")]
+    inputs: Vec<PathBuf>,
+    /// Read these categories (comma separated, in this order) from --data-dir, e.g. the
+    /// classic run: Automotive,Electronics,Office_Products,...
+    #[arg(long, value_delimiter = ',', requires = "data_dir")]
+    categories: Vec<String>,
+    /// Folder holding meta_<Category>.jsonl[.gz|.zst] files for --categories.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Output folder for candidates.art, rejects.jsonl and manifest.json.
+    #[arg(long, short, default_value = "out/ingest")]
+    out: PathBuf,
+    /// Worker threads (default: one per core). Output bytes do not depend on it.
+    #[arg(long, env = "PRICER_THREADS")]
+    threads: Option<usize>,
+    /// Bytes of raw lines per unit of parallel work (tuning only).
+    #[arg(long, default_value_t = run::DEFAULT_CHUNK_BYTES)]
+    chunk_bytes: usize,
+}
+
+fn main() -> Result<()> {
+    obs::init_tracing();
+    let args = Args::parse();
+    obs::init_threads(args.threads);
+    let mut inputs = source::resolve(&args.inputs)?;
+    if let Some(dir) = &args.data_dir {
+        inputs.extend(source::resolve_categories(dir, &args.categories)?);
+    }
+    let mut cfg = IngestConfig::new(inputs, &args.out);
+    cfg.chunk_bytes = args.chunk_bytes;
+    let manifest = run::run(&cfg)?;
+    println!("{}", run::summary_line(&manifest, &args.out));
+    Ok(())
+}

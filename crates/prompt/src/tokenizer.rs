@@ -1,0 +1,140 @@
+//! Finding and loading the recipe's tokenizer: a local `tokenizer.json` (or a folder
+//! holding one), or a Hub model id resolved through the Hugging Face cache.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use tokenizers::Tokenizer;
+
+/// Where the default tokenizer is bundled, relative to the workspace root.
+pub const BUNDLED_TOKENIZER: &str = "fixtures/tokenizers/llama-3.1/tokenizer.json";
+/// The recipe's tokenizer on the Hub.
+pub const RECIPE_MODEL: &str = "meta-llama/Meta-Llama-3.1-8B";
+
+/// Where to get `tokenizer.json` from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenizerSource {
+    /// A `tokenizer.json`, or a folder that holds one.
+    Path(PathBuf),
+    /// A Hub model id, e.g. `meta-llama/Meta-Llama-3.1-8B`.
+    Hub(String),
+}
+
+/// A loaded tokenizer and what identifies it.
+pub struct LoadedTokenizer {
+    pub tokenizer: Tokenizer,
+    pub path: PathBuf,
+    /// BLAKE3 of the (uncompressed) tokenizer.json: part of the prompt stage's fingerprint.
+    pub digest: String,
+}
+
+impl std::fmt::Debug for LoadedTokenizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedTokenizer")
+            .field("path", &self.path)
+            .field("digest", &self.digest)
+            .finish()
+    }
+}
+
+/// The bundled tokenizer: found from the current folder or the workspace root.
+pub fn bundled_path() -> PathBuf {
+    let here = PathBuf::from(BUNDLED_TOKENIZER);
+    if here.is_file() {
+        return here;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(BUNDLED_TOKENIZER)
+}
+
+/// A folder means its `tokenizer.json`; a missing `X` is found as `X.zst` beside it.
+fn resolve_path(p: &Path) -> PathBuf {
+    let file = if p.is_dir() {
+        p.join("tokenizer.json")
+    } else {
+        p.to_owned()
+    };
+    if !file.exists() {
+        let mut zst = file.clone().into_os_string();
+        zst.push(".zst");
+        let zst = PathBuf::from(zst);
+        if zst.is_file() {
+            return zst;
+        }
+    }
+    file
+}
+
+/// The tokenizer.json bytes, decompressing a `.zst` file.
+fn read_tokenizer_bytes(path: &Path) -> Result<Vec<u8>> {
+    let raw = std::fs::read(path).with_context(|| {
+        format!(
+            "tokenizer {}: cannot read it; pass --tokenizer with a tokenizer.json or the folder holding one",
+            path.display()
+        )
+    })?;
+    if path.extension().is_some_and(|e| e == "zst") {
+        zstd::decode_all(&raw[..]).with_context(|| {
+            format!(
+                "tokenizer {}: corrupt zstd file; re-copy it",
+                path.display()
+            )
+        })
+    } else {
+        Ok(raw)
+    }
+}
+
+/// Resolves a Hub model id to a local `tokenizer.json`: the Hugging Face cache first
+/// (HF_HOME / HF_HUB_CACHE), then a download with HF_TOKEN unless HF_HUB_OFFLINE is set.
+pub fn resolve_hub(model: &str) -> Result<PathBuf> {
+    let cache = hf_hub::Cache::from_env();
+    if let Some(p) = cache.model(model.to_owned()).get("tokenizer.json") {
+        return Ok(p);
+    }
+    let offline = std::env::var("HF_HUB_OFFLINE").is_ok_and(|v| !v.is_empty() && v != "0");
+    let hint = format!(
+        "use a local file instead: --tokenizer PATH/tokenizer.json (config: [tokenizer] path = \"...\"); \
+         the bundled copy is {BUNDLED_TOKENIZER}"
+    );
+    if offline {
+        bail!(
+            "tokenizer {model}: not in the Hugging Face cache ({}) and HF_HUB_OFFLINE is set; {hint}",
+            cache.path().display()
+        );
+    }
+    let api = hf_hub::api::sync::ApiBuilder::from_env()
+        .with_progress(false)
+        .build()
+        .with_context(|| format!("tokenizer {model}: cannot set up the Hub client; {hint}"))?;
+    api.model(model.to_owned())
+        .get("tokenizer.json")
+        .with_context(|| {
+            format!(
+                "tokenizer {model}: not in the Hugging Face cache ({}) and the download failed \
+             (no network, or a gated model without HF_TOKEN); {hint}",
+                cache.path().display()
+            )
+        })
+}
+
+/// Loads a tokenizer, with errors that say which file and what to do.
+pub fn load(source: &TokenizerSource) -> Result<LoadedTokenizer> {
+    let path = match source {
+        TokenizerSource::Path(p) => resolve_path(p),
+        TokenizerSource::Hub(model) => resolve_hub(model)?,
+    };
+    let bytes = read_tokenizer_bytes(&path)?;
+    let tokenizer = Tokenizer::from_bytes(&bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "tokenizer {}: not a valid Hugging Face tokenizer.json ({e}); re-copy it from the model repo",
+            path.display()
+        )
+    })?;
+    Ok(LoadedTokenizer {
+        tokenizer,
+        digest: pricer_core::digest::bytes_digest(&bytes),
+        path,
+    })
+}

@@ -1,0 +1,57 @@
+//! `cargo xtask dump <artifact or stage folder>`: records as JSON lines on stdout.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use pricer_core::artifact::{record_type, ArtifactReader, Record};
+use pricer_core::dump::{candidate_json, item_json};
+use pricer_core::manifest::Manifest;
+use pricer_core::{Candidate, Item};
+
+/// The artifacts a path names: itself, or the outputs its stage manifest lists.
+fn artifacts_of(path: &Path) -> Result<Vec<PathBuf>> {
+    if path.is_file() {
+        return Ok(vec![path.to_owned()]);
+    }
+    if path.is_dir() {
+        let manifest = Manifest::read(path)
+            .with_context(|| format!("{}: not a stage folder", path.display()))?;
+        return Ok(manifest
+            .outputs
+            .keys()
+            .map(|name| path.join(name))
+            .collect());
+    }
+    bail!("{}: no such artifact or stage folder", path.display())
+}
+
+fn dump_records<T: Record>(
+    path: &Path,
+    out: &mut impl Write,
+    line: fn(&T) -> String,
+) -> Result<()> {
+    for record in ArtifactReader::<T>::open(path)? {
+        writeln!(out, "{}", line(&record?))?;
+    }
+    Ok(())
+}
+
+pub fn run(path: &Path) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    for artifact in artifacts_of(path)? {
+        match record_type(&artifact)?.as_str() {
+            t if t == Item::RECORD_TYPE => dump_records::<Item>(&artifact, &mut out, item_json)?,
+            t if t == Candidate::RECORD_TYPE => {
+                dump_records::<Candidate>(&artifact, &mut out, candidate_json)?
+            }
+            other => bail!(
+                "{}: no JSON form for {other} records yet",
+                artifact.display()
+            ),
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
