@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod ci;
 mod dump;
 mod pipeline;
@@ -32,8 +33,22 @@ enum Task {
     /// Print any artifact (or a stage folder's artifacts) as JSON lines; items come out
     /// exactly as the golden files hold them.
     Dump { path: PathBuf },
+    /// Benchmarks (figures go to docs/benchmarks.md).
+    Bench {
+        #[command(subcommand)]
+        which: BenchTask,
+    },
     /// Everything CI checks: formatting, clippy -D warnings, the tests.
     Ci,
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchTask {
+    /// Peak memory of the split stage on synthetic items.
+    SplitMemory {
+        #[arg(long, default_value_t = 3_000_000)]
+        items: usize,
+    },
 }
 
 fn main() -> Result<()> {
@@ -50,5 +65,8 @@ fn main() -> Result<()> {
         }),
         Task::Dump { path } => dump::run(&path),
         Task::Ci => ci::run(),
+        Task::Bench {
+            which: BenchTask::SplitMemory { items },
+        } => bench::split_memory(items),
     }
 }

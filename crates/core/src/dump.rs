@@ -32,6 +32,17 @@ pub fn item_json(item: &Item) -> String {
     out
 }
 
+/// A train or test row, `{"text": ..., "price": ...}`, as the reference's split wrote it.
+pub fn split_row_json(text: &str, price: f64) -> String {
+    let mut out = String::with_capacity(text.len() + 40);
+    key(&mut out, true, "text");
+    write_str_unicode(text, &mut out);
+    key(&mut out, false, "price");
+    out.push_str(&float_repr(price));
+    out.push('}');
+    out
+}
+
 /// One candidate as a JSON line.
 pub fn candidate_json(c: &Candidate) -> String {
     let mut out = String::with_capacity(c.text.len() + c.title.len() + 96);

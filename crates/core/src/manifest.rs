@@ -89,6 +89,9 @@ pub struct Manifest {
     pub summary: serde_json::Value,
     pub threads: usize,
     pub wall_seconds: f64,
+    /// Peak resident memory of the process when the stage finished (Linux only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_rss_bytes: Option<u64>,
 }
 
 /// The fingerprint of a stage run: what it read (by content) and how it was configured.
@@ -109,10 +112,14 @@ impl Manifest {
 
     /// Writes `dir/manifest.json` atomically.
     pub fn write(&self, dir: &Path) -> std::io::Result<()> {
+        let mut this = self.clone();
+        if this.peak_rss_bytes.is_none() {
+            this.peak_rss_bytes = crate::obs::peak_rss_bytes();
+        }
         let path = Self::path_in(dir);
         let tmp = temp_path(&path);
         let mut f = fs::File::create(&tmp)?;
-        serde_json::to_writer_pretty(&mut f, self)?;
+        serde_json::to_writer_pretty(&mut f, &this)?;
         f.write_all(b"\n")?;
         f.sync_all()?;
         drop(f);

@@ -365,6 +365,7 @@ pub fn run(cfg: &IngestConfig) -> Result<Manifest> {
         summary: serde_json::Value::Null,
         threads,
         wall_seconds: started.elapsed().as_secs_f64(),
+        peak_rss_bytes: None,
     };
     manifest
         .write(&cfg.out_dir)

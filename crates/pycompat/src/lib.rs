@@ -6,6 +6,8 @@
 
 pub mod float;
 pub mod json;
+pub mod numpy;
+pub mod random;
 pub mod round;
 pub mod transformers;
 pub mod unicode;
