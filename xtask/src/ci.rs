@@ -1,29 +1,67 @@
 //! `cargo xtask ci`: everything CI checks, in the order a failure is cheapest to find.
+//! Installs what the checks need (a Python venv with `datasets`, `pyarrow`, `pandas`
+//! from PyPI) under target/, so a fresh machine needs only a Rust toolchain and Python.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 
-fn cargo(args: &[&str]) -> Result<()> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    eprintln!("+ cargo {}", args.join(" "));
-    let status = Command::new(cargo).args(args).status()?;
+/// Python packages the cross-checks read outputs with.
+pub const PY_REQUIREMENTS: [&str; 4] = ["datasets>=2.19", "pyarrow>=15", "pandas>=2", "numpy<2.3"];
+
+fn run(cmd: &mut Command) -> Result<()> {
+    eprintln!("+ {cmd:?}");
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start {cmd:?}"))?;
     if !status.success() {
-        bail!("cargo {} failed ({status})", args.join(" "));
+        bail!("{cmd:?} failed ({status})");
     }
     Ok(())
 }
 
-pub fn run() -> Result<()> {
-    cargo(&["fmt", "--all", "--", "--check"])?;
-    cargo(&[
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+/// target/py-venv with the cross-check packages; returns its python.
+pub fn python_venv() -> Result<PathBuf> {
+    let venv = Path::new("target/py-venv");
+    let python = venv.join("bin/python");
+    let ready = python.is_file()
+        && Command::new(&python)
+            .args(["-c", "import datasets, pyarrow, pandas, numpy"])
+            .status()
+            .is_ok_and(|s| s.success());
+    if !ready {
+        run(Command::new("python3").args(["-m", "venv"]).arg(venv))?;
+        run(Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(PY_REQUIREMENTS))?;
+    }
+    Ok(std::fs::canonicalize(python)?)
+}
+
+pub fn run_all() -> Result<()> {
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    run(cargo().args([
         "clippy",
         "--workspace",
         "--all-targets",
         "--",
         "-D",
         "warnings",
-    ])?;
-    cargo(&["test", "--workspace"])?;
+    ]))?;
+    let python = python_venv()?;
+    run(cargo()
+        .args(["test", "--workspace"])
+        .env("PRICER_PYTHON", &python))?;
     Ok(())
 }

@@ -64,7 +64,7 @@ fn main() -> Result<()> {
             threads,
         }),
         Task::Dump { path } => dump::run(&path),
-        Task::Ci => ci::run(),
+        Task::Ci => ci::run_all(),
         Task::Bench {
             which: BenchTask::SplitMemory { items },
         } => bench::split_memory(items),

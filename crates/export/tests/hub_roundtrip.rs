@@ -1,0 +1,151 @@
+//! The exported folder read back by the real readers (`datasets`, pyarrow, pandas), and
+//! export's determinism.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use pricer_core::artifact::ArtifactReader;
+use pricer_core::Item;
+use pricer_export::ExportConfig;
+use pricer_split::{SampleConfig, SplitConfig, SplitSizes};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A run folder with ingest, prompt and split of the amazon-2023 fixtures.
+fn make_run(dir: &Path) {
+    let inputs =
+        pricer_ingest::source::resolve(&[root().join("fixtures/data/amazon-2023")]).unwrap();
+    pricer_ingest::run(&pricer_ingest::IngestConfig::new(
+        inputs,
+        dir.join("ingest"),
+    ))
+    .unwrap();
+    let tok = pricer_prompt::load(&pricer_prompt::TokenizerSource::Path(
+        root().join("fixtures/tokenizers/llama-3.1"),
+    ))
+    .unwrap();
+    pricer_prompt::run(
+        &pricer_prompt::PromptConfig::new(dir.join("ingest"), dir.join("prompt")),
+        &tok,
+    )
+    .unwrap();
+    let sizes = SplitSizes {
+        train: 800,
+        test: 200,
+        validation: 28,
+        ..SplitSizes::default()
+    };
+    let cfg = SplitConfig {
+        input: dir.join("prompt"),
+        out_dir: dir.join("split"),
+        sample: SampleConfig::default(),
+        sizes,
+    };
+    pricer_split::run(&cfg).unwrap();
+}
+
+fn python() -> String {
+    std::env::var("PRICER_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+fn dump_rows(src: &Path, dst: &Path, train: bool) {
+    let mut out = String::new();
+    for item in ArtifactReader::<Item>::open(src).unwrap() {
+        let item = item.unwrap();
+        let text = if train {
+            item.prompt.clone()
+        } else {
+            item.test_prompt()
+        };
+        out.push_str(&pricer_core::dump::split_row_json(&text, item.price));
+        out.push('\n');
+    }
+    std::fs::write(dst, out).unwrap();
+}
+
+#[test]
+fn datasets_and_pyarrow_read_back_every_value() {
+    let probe = Command::new(python())
+        .args(["-c", "import datasets, pyarrow, pandas"])
+        .output();
+    assert!(
+        probe.as_ref().is_ok_and(|o| o.status.success()),
+        "this test needs a Python with datasets, pyarrow and pandas: set PRICER_PYTHON (cargo xtask ci makes \
+         target/py-venv) or pip install datasets pyarrow pandas"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    make_run(dir.path());
+    let cfg = ExportConfig::for_run(dir.path());
+    pricer_export::run(&cfg).unwrap();
+    let expected = dir.path().join("expected");
+    std::fs::create_dir_all(&expected).unwrap();
+    for split in ["train", "test", "validation"] {
+        dump_rows(
+            &dir.path().join(format!("split/{split}.art")),
+            &expected.join(format!("{split}.jsonl")),
+            split == "train",
+        );
+    }
+    let mut items = String::new();
+    for item in ArtifactReader::<Item>::open(dir.path().join("prompt/items.art")).unwrap() {
+        items.push_str(&pricer_core::dump::item_json(&item.unwrap()));
+        items.push('\n');
+    }
+    std::fs::write(expected.join("items.jsonl"), items).unwrap();
+    let out = Command::new(python())
+        .arg(root().join("crates/export/tests/py/check_export.py"))
+        .arg(&cfg.out_dir)
+        .arg(&expected)
+        .env("HF_DATASETS_OFFLINE", "1")
+        .env("HF_HUB_OFFLINE", "1")
+        .env("HF_HOME", dir.path().join("hf-home"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "check_export.py failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The binary items load through the documented API and match the split's.
+    let loaded: Vec<Item> = pricer_export::load_items(cfg.out_dir.join("items/test.art"))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let split: Vec<Item> = ArtifactReader::<Item>::open(dir.path().join("split/test.art"))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(loaded, split);
+}
+
+#[test]
+fn export_is_byte_identical_on_rerun_and_shards_by_size() {
+    let dir = tempfile::tempdir().unwrap();
+    make_run(dir.path());
+    let mut cfg = ExportConfig::for_run(dir.path());
+    let first = pricer_export::run(&cfg).unwrap().outputs;
+    let again = pricer_export::run(&cfg).unwrap().outputs;
+    assert_eq!(
+        first, again,
+        "identical input and config give identical files"
+    );
+    // Small shards: the train split is cut into several files, none over the limit by rows' size.
+    cfg.max_shard_bytes = 200_000;
+    let m = pricer_export::run(&cfg).unwrap();
+    let train_files: Vec<&String> = m
+        .outputs
+        .keys()
+        .filter(|k| k.starts_with("hub/data/train-"))
+        .collect();
+    assert_eq!(train_files.len(), 4, "{train_files:?}");
+    assert!(train_files[0].ends_with("train-00000-of-00004.parquet"));
+    assert!(
+        !m.outputs
+            .keys()
+            .any(|k| k.contains("-of-00001") && k.contains("train")),
+        "stale shards are removed"
+    );
+}
