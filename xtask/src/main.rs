@@ -7,8 +7,11 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod ci;
+mod config;
 mod dump;
 mod pipeline;
+mod regress;
+mod synth;
 
 #[derive(Parser, Debug)]
 #[command(about = "pricer tasks: pipeline runs, regression checks, benchmarks")]
@@ -19,16 +22,24 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Task {
-    /// Run the pipeline into one run folder (default: the bundled fixtures).
+    /// Run ingest -> prompt -> split -> export into one run folder, skipping stages
+    /// whose inputs and config are unchanged. Without --config: the bundled fixtures.
     Pipeline {
-        /// Raw metadata files or folders (default: fixtures/data/amazon-2023).
-        inputs: Vec<PathBuf>,
+        /// A run config (TOML; docs/configuration.md). Default: xtask/configs/fixtures.toml.
+        #[arg(long)]
+        config: Option<PathBuf>,
         /// The run folder.
         #[arg(long, default_value = "runs/default")]
         out: PathBuf,
         /// Worker threads (default: one per core). Output bytes do not depend on it.
         #[arg(long, env = "PRICER_THREADS")]
         threads: Option<usize>,
+        /// Run every stage even when it is up to date.
+        #[arg(long)]
+        force: bool,
+        /// Run this stage and every later one even when up to date.
+        #[arg(long, value_enum)]
+        from: Option<pipeline::Stage>,
     },
     /// Print any artifact (or a stage folder's artifacts) as JSON lines; items come out
     /// exactly as the golden files hold them.
@@ -37,6 +48,32 @@ enum Task {
     Bench {
         #[command(subcommand)]
         which: BenchTask,
+    },
+    /// Run the pipeline on the fixtures and compare every artifact digest and headline
+    /// figure with fixtures/expected/regress.json.
+    Regress {
+        /// Accept the current results as the new expectations.
+        #[arg(long)]
+        bless: bool,
+        /// Compare with this file instead of fixtures/expected/regress.json.
+        #[arg(long, hide = true)]
+        expectations: Option<PathBuf>,
+    },
+    /// Write a deterministic raw corpus remixed from the fixtures (for benchmarks).
+    Synth {
+        /// Output folder.
+        out: PathBuf,
+        /// Rows per category (eight classic categories).
+        #[arg(long, default_value_t = 5_000)]
+        rows: usize,
+        #[arg(long, default_value_t = 2024)]
+        seed: u64,
+        /// Write .jsonl.gz files.
+        #[arg(long)]
+        gzip: bool,
+        /// Rows to remix.
+        #[arg(long, default_value = "fixtures/data/amazon-2023")]
+        source: PathBuf,
     },
     /// Everything CI checks: formatting, clippy -D warnings, the tests.
     Ci,
@@ -55,16 +92,32 @@ fn main() -> Result<()> {
     pricer_core::obs::init_tracing();
     match Cli::parse().task {
         Task::Pipeline {
-            inputs,
+            config,
             out,
             threads,
+            force,
+            from,
         } => pipeline::run(&pipeline::PipelineArgs {
-            inputs,
+            config,
             out,
             threads,
-        }),
+            force,
+            from,
+        })
+        .map(|_| ()),
         Task::Dump { path } => dump::run(&path),
         Task::Ci => ci::run_all(),
+        Task::Synth {
+            out,
+            rows,
+            seed,
+            gzip,
+            source,
+        } => synth::run(&source, &out, rows, seed, gzip),
+        Task::Regress {
+            bless,
+            expectations,
+        } => regress::run(bless, expectations),
         Task::Bench {
             which: BenchTask::SplitMemory { items },
         } => bench::split_memory(items),

@@ -99,6 +99,7 @@ pub fn fingerprint(stage: &str, input_digests: &[&str], config: &serde_json::Val
     let canonical = serde_json::json!({
         "stage": stage,
         "code_version": crate::CODE_VERSION,
+        "recipe": crate::recipe::constants_json(),
         "inputs": input_digests,
         "config": config,
     });

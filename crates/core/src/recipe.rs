@@ -57,6 +57,15 @@ pub const SPLIT_SEED: u32 = 42;
 pub const SPLIT_TRAIN: usize = 400_000;
 pub const SPLIT_TEST: usize = 2_000;
 
+/// Every constant above, as JSON: part of every stage fingerprint, so that a changed
+/// constant makes cached stage outputs stale even before the code version is bumped.
+pub fn constants_json() -> String {
+    format!(
+        "{{\"price\":[{MIN_PRICE},{MAX_PRICE}],\"chars\":[{MIN_CHARS},{CEILING_CHARS}],\"tokens\":[{MIN_TOKENS},{MAX_TOKENS}],\
+         \"question\":{QUESTION:?},\"prefix\":{PRICE_PREFIX:?},\"removals\":{DETAIL_REMOVALS:?},\"long_word\":{SCRUB_LONG_WORD}}}"
+    )
+}
+
 /// The training prompt for a decoded text and its price (rule 6).
 pub fn prompt(decoded: &str, price: f64) -> String {
     let rounded = pricer_pycompat::round::round_half_even(price);

@@ -185,6 +185,35 @@ fn provenance(cfg: &ExportConfig, items: u64, by_cat: BTreeMap<String, u64>) -> 
     }
 }
 
+/// The artifacts export reads, in fingerprint order: the splits present, then the items.
+fn input_paths(cfg: &ExportConfig) -> Result<Vec<(Option<&'static str>, PathBuf)>> {
+    let mut out = Vec::new();
+    for split in SPLITS {
+        let src = cfg.split_dir.join(format!("{split}.art"));
+        if src.is_file() {
+            out.push((Some(split), src));
+        } else {
+            anyhow::ensure!(
+                split == "validation",
+                "{}: missing; run the split stage first",
+                src.display()
+            );
+        }
+    }
+    out.push((None, cfg.items_dir.join("items.art")));
+    Ok(out)
+}
+
+/// The fingerprint a run of `cfg` will have.
+pub fn fingerprint_of(cfg: &ExportConfig) -> Result<String> {
+    let mut digests = Vec::new();
+    for (_, path) in input_paths(cfg)? {
+        digests.push(verify(&path)?.digest);
+    }
+    let refs: Vec<&str> = digests.iter().map(String::as_str).collect();
+    Ok(fingerprint(STAGE, &refs, &cfg.semantic()))
+}
+
 pub fn run(cfg: &ExportConfig) -> Result<Manifest> {
     let started = Instant::now();
     let _span = tracing::info_span!("export").entered();

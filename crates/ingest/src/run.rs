@@ -51,6 +51,20 @@ impl IngestConfig {
     }
 }
 
+/// The fingerprint a run of `cfg` will have: input file digests (a full read of each)
+/// plus the semantic config and code version.
+pub fn fingerprint_of(cfg: &IngestConfig) -> Result<String> {
+    let mut digests = Vec::with_capacity(cfg.inputs.len());
+    for i in &cfg.inputs {
+        digests.push(
+            pricer_core::digest::file_digest(&i.path)
+                .with_context(|| format!("{}: cannot read", i.path.display()))?,
+        );
+    }
+    let refs: Vec<&str> = digests.iter().map(String::as_str).collect();
+    Ok(fingerprint(STAGE, &refs, &cfg.semantic()))
+}
+
 enum Msg {
     Chunk(Chunk, u64),
     FileDone {

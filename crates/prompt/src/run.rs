@@ -63,6 +63,16 @@ fn source_paths(candidates: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The fingerprint a run of `cfg` with `tok` will have.
+pub fn fingerprint_of(cfg: &PromptConfig, tok: &LoadedTokenizer) -> Result<String> {
+    let input = pricer_core::artifact::verify(&cfg.candidates_path())?;
+    Ok(fingerprint(
+        STAGE,
+        &[&input.digest, &tok.digest],
+        &cfg.semantic(&tok.digest),
+    ))
+}
+
 pub fn run(cfg: &PromptConfig, tok: &LoadedTokenizer) -> Result<Manifest> {
     let started = Instant::now();
     let _span = tracing::info_span!("prompt").entered();

@@ -17,7 +17,7 @@ use anyhow::{Context, Result};
 use pricer_core::artifact::{verify, ArtifactReader, ArtifactWriter};
 use pricer_core::manifest::{fingerprint, Counts, InputRef, Manifest};
 use pricer_core::{obs, Item};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::{SampleConfig, SplitSizes};
 use crate::partition::{partition, shuffled, Partition};
@@ -56,7 +56,7 @@ impl SplitConfig {
 }
 
 /// The figures a user checks first.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SplitSummary {
     pub items: usize,
     pub sample: usize,
@@ -182,6 +182,16 @@ fn scatter_gather(
         fs::remove_file(bucket_path(b))?;
     }
     Ok(())
+}
+
+/// The fingerprint a run of `cfg` will have.
+pub fn fingerprint_of(cfg: &SplitConfig) -> Result<String> {
+    let input = verify(&cfg.items_path())?;
+    Ok(fingerprint(
+        STAGE,
+        &[input.digest.as_str()],
+        &cfg.semantic(),
+    ))
 }
 
 pub fn run(cfg: &SplitConfig) -> Result<(Manifest, SplitSummary)> {

@@ -1,0 +1,274 @@
+//! `cargo xtask pipeline` as users run it: caching by fingerprint, reruns after a knob
+//! changes, a SIGKILL mid-stage, thread counts, and the run-folder lock.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn xtask(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    cmd.current_dir(root()).args(args).env_remove("RUST_LOG");
+    cmd
+}
+
+fn pipeline(config: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "pipeline",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let o = xtask(&args).output().unwrap();
+    assert!(
+        o.status.success(),
+        "pipeline failed:\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn ran(o: &Output) -> Vec<String> {
+    stdout(o)
+        .lines()
+        .filter(|l| !l.contains("up to date") && !l.starts_with("pipeline:"))
+        .filter_map(|l| l.split(':').next().map(str::to_owned))
+        .collect()
+}
+
+fn config(dir: &Path, inputs: &Path, extra: &str) -> PathBuf {
+    let path = dir.join("run.toml");
+    let text = format!(
+        "[input]\npaths = [{:?}]\n[tokenizer]\npath = \"fixtures/tokenizers/llama-3.1/tokenizer.json\"\n\
+         [split]\ntrain = 300\ntest = 100\ntake_available = true\n{extra}",
+        inputs.to_str().unwrap()
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Every output digest of every stage of a run.
+fn digests(run: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for stage in ["ingest", "prompt", "split", "export"] {
+        let m: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(run.join(stage).join("manifest.json")).unwrap(),
+        )
+        .unwrap();
+        for (name, info) in m["outputs"].as_object().unwrap() {
+            out.insert(
+                format!("{stage}/{name}"),
+                info["digest"].as_str().unwrap().to_owned(),
+            );
+        }
+    }
+    out
+}
+
+#[test]
+fn second_run_skips_every_stage_and_a_knob_reruns_only_downstream() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &root().join("fixtures/data/amazon-2023"), "");
+    let run = dir.path().join("run");
+    let first = pipeline(&cfg, &run, &[]);
+    assert_eq!(ran(&first), ["ingest", "prompt", "split", "export"]);
+    let second = pipeline(&cfg, &run, &[]);
+    assert!(
+        ran(&second).is_empty(),
+        "second run did work:\n{}",
+        stdout(&second)
+    );
+    assert!(
+        stdout(&second).contains("nothing to do"),
+        "{}",
+        stdout(&second)
+    );
+
+    // A split knob: split and export run again, ingest and prompt do not.
+    let cfg = config(
+        dir.path(),
+        &root().join("fixtures/data/amazon-2023"),
+        "seed = 7\n",
+    );
+    assert_eq!(ran(&pipeline(&cfg, &run, &[])), ["split", "export"]);
+    // A sample knob does the same.
+    let cfg = config(
+        dir.path(),
+        &root().join("fixtures/data/amazon-2023"),
+        "seed = 7\n[sample]\ncap = 3\n",
+    );
+    assert_eq!(ran(&pipeline(&cfg, &run, &[])), ["split", "export"]);
+    // --from redoes a stage and everything after it; --force redoes all.
+    assert_eq!(
+        ran(&pipeline(&cfg, &run, &["--from", "prompt"])),
+        ["prompt", "split", "export"]
+    );
+    assert_eq!(
+        ran(&pipeline(&cfg, &run, &["--force"])),
+        ["ingest", "prompt", "split", "export"]
+    );
+    // A damaged artifact is noticed and its stage redone.
+    let items = run.join("prompt/items.art");
+    let mut bytes = std::fs::read(&items).unwrap();
+    let n = bytes.len();
+    bytes[n / 2] ^= 1;
+    std::fs::write(&items, bytes).unwrap();
+    assert_eq!(ran(&pipeline(&cfg, &run, &[])), ["prompt"]);
+}
+
+#[test]
+fn one_and_two_threads_give_identical_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &root().join("fixtures/data/amazon-2023"), "");
+    pipeline(&cfg, &dir.path().join("t1"), &["--threads", "1"]);
+    pipeline(&cfg, &dir.path().join("t2"), &["--threads", "2"]);
+    assert_eq!(
+        digests(&dir.path().join("t1")),
+        digests(&dir.path().join("t2"))
+    );
+}
+
+#[test]
+fn a_run_killed_during_prompt_restarts_to_identical_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus");
+    let o = xtask(&["synth", corpus.to_str().unwrap(), "--rows", "1500"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let cfg = config(dir.path(), &corpus, "");
+    let clean = dir.path().join("clean");
+    pipeline(&cfg, &clean, &[]);
+
+    let killed = dir.path().join("killed");
+    let mut child = xtask(&[
+        "pipeline",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        killed.to_str().unwrap(),
+    ])
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    // Wait until prompt is writing its artifact, then SIGKILL the whole process.
+    let started = Instant::now();
+    let prompt_dir = killed.join("prompt");
+    loop {
+        let writing = std::fs::read_dir(&prompt_dir)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .any(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+            })
+            .unwrap_or(false);
+        if writing {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run finished before it could be killed"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "prompt never started"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(
+        !prompt_dir.join("manifest.json").exists(),
+        "a killed stage has no manifest"
+    );
+    assert!(
+        !prompt_dir.join("items.art").exists(),
+        "a killed stage leaves no artifact under its name"
+    );
+
+    let restarted = pipeline(&cfg, &killed, &[]);
+    assert_eq!(
+        ran(&restarted),
+        ["prompt", "split", "export"],
+        "ingest had finished and is reused"
+    );
+    assert_eq!(digests(&killed), digests(&clean));
+    let leftovers: Vec<String> = walk(&killed)
+        .into_iter()
+        .filter(|p| p.contains(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
+
+fn walk(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().filter_map(Result::ok) {
+        if e.file_type().unwrap().is_dir() {
+            out.extend(walk(&e.path()));
+        } else {
+            out.push(e.path().display().to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn a_second_run_on_the_same_folder_refuses_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    std::fs::create_dir_all(&run).unwrap();
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(run.join(".lock"))
+        .unwrap();
+    lock.lock().unwrap(); // as a running pipeline holds it
+    let cfg = config(dir.path(), &root().join("fixtures/data/edge"), "");
+    let o = xtask(&[
+        "pipeline",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        run.to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(err.contains("is in use by another pricer run"), "{err}");
+}
+
+#[test]
+fn regress_fails_readably_when_an_expectation_differs() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("fixtures/expected/regress.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["fixtures"]["split"]["summary"]["sample"] = serde_json::json!(1027);
+    let tampered = dir.path().join("regress.json");
+    std::fs::write(&tampered, v.to_string()).unwrap();
+    let o = xtask(&["regress", "--expectations", tampered.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("fixtures/split: summary.sample: expected 1027, got 1028"),
+        "{err}"
+    );
+    assert!(err.contains("--bless"), "{err}");
+}
