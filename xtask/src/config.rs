@@ -17,7 +17,29 @@ pub struct RunConfig {
     pub tokenizer: TokenizerConfig,
     pub sample: SampleConfig,
     pub split: SplitSizes,
+    pub audit: AuditConfig,
     pub export: ExportConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// Compare the bundled Qwen3, Gemma 3 and Llama 2 tokenizers with the recipe's.
+    pub compare_bundled: bool,
+    /// Prompts (the first N items) encoded with every compared tokenizer.
+    pub compare_sample: usize,
+    /// Items (by position) shown with their last 10 tokens.
+    pub items: Vec<usize>,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            compare_bundled: true,
+            compare_sample: pricer_audit::run::DEFAULT_COMPARE_SAMPLE,
+            items: vec![0, 1, 2],
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -1,4 +1,4 @@
-//! `cargo xtask pipeline`: ingest -> prompt -> split -> export into one run folder.
+//! `cargo xtask pipeline`: ingest -> prompt -> split -> audit -> export into one run folder.
 //!
 //! Each stage is skipped when the fingerprint of what it would do (input digests +
 //! semantic config + code version) equals the one in its manifest and every output it
@@ -25,6 +25,7 @@ pub enum Stage {
     Ingest,
     Prompt,
     Split,
+    Audit,
     Export,
 }
 
@@ -34,6 +35,7 @@ impl Stage {
             Stage::Ingest => "ingest",
             Stage::Prompt => "prompt",
             Stage::Split => "split",
+            Stage::Audit => "audit",
             Stage::Export => "export",
         }
     }
@@ -240,6 +242,40 @@ pub fn run(args: &PipelineArgs) -> Result<Vec<StageOutcome>> {
                 .map(|s| pricer_split::run::summary_line(&s, &split.out_dir))
                 .unwrap_or_else(|_| format!("split: done -> {}", split.out_dir.display()))
         },
+    )?;
+
+    // Audit runs after split so that its report includes the first test items.
+    let compare: Vec<(String, pricer_prompt::tokenizer::LoadedTokenizer)> =
+        if cfg.audit.compare_bundled {
+            pricer_audit::BUNDLED_COMPARE
+                .iter()
+                .map(|(n, p)| {
+                    tokenizer::load(&TokenizerSource::Path(PathBuf::from(p)))
+                        .map(|t| ((*n).to_owned(), t))
+                })
+                .collect::<Result<_>>()?
+        } else {
+            Vec::new()
+        };
+    let audit = pricer_audit::AuditConfig {
+        items_dir: prompt.out_dir.clone(),
+        split_dir: Some(split.out_dir.clone()),
+        out_dir: out.join("audit"),
+        recipe_name: "Llama 3.1".into(),
+        recipe: &tok,
+        compare: compare.iter().map(|(n, t)| (n.clone(), t)).collect(),
+        compare_sample: cfg.audit.compare_sample,
+        views: cfg.audit.items.clone(),
+    };
+    let fp = pricer_audit::run::fingerprint_of(&audit)?;
+    step(
+        Stage::Audit,
+        &audit.out_dir,
+        &fp,
+        forced(Stage::Audit),
+        &mut outcomes,
+        || pricer_audit::run(&audit).map(|(m, _)| m),
+        |m| pricer_audit::run::summary_line(m, &audit.out_dir),
     )?;
 
     let mut export = ExportStage::for_run(out);

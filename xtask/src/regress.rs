@@ -18,7 +18,13 @@ const RUNS: [(&str, &str); 2] = [
     ("fixtures", include_str!("../configs/fixtures.toml")),
     ("edge", include_str!("../configs/edge.toml")),
 ];
-const STAGES: [Stage; 4] = [Stage::Ingest, Stage::Prompt, Stage::Split, Stage::Export];
+const STAGES: [Stage; 5] = [
+    Stage::Ingest,
+    Stage::Prompt,
+    Stage::Split,
+    Stage::Audit,
+    Stage::Export,
+];
 
 /// What regress compares for one stage: outputs (count, digest), counts, summary.
 fn stage_record(m: &Manifest) -> Value {

@@ -63,7 +63,7 @@ fn config(dir: &Path, inputs: &Path, extra: &str) -> PathBuf {
 /// Every output digest of every stage of a run.
 fn digests(run: &Path) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    for stage in ["ingest", "prompt", "split", "export"] {
+    for stage in ["ingest", "prompt", "split", "audit", "export"] {
         let m: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(run.join(stage).join("manifest.json")).unwrap(),
         )
@@ -84,7 +84,10 @@ fn second_run_skips_every_stage_and_a_knob_reruns_only_downstream() {
     let cfg = config(dir.path(), &root().join("fixtures/data/amazon-2023"), "");
     let run = dir.path().join("run");
     let first = pipeline(&cfg, &run, &[]);
-    assert_eq!(ran(&first), ["ingest", "prompt", "split", "export"]);
+    assert_eq!(
+        ran(&first),
+        ["ingest", "prompt", "split", "audit", "export"]
+    );
     let second = pipeline(&cfg, &run, &[]);
     assert!(
         ran(&second).is_empty(),
@@ -97,36 +100,45 @@ fn second_run_skips_every_stage_and_a_knob_reruns_only_downstream() {
         stdout(&second)
     );
 
-    // A split knob: split and export run again, ingest and prompt do not.
-    let cfg = config(
-        dir.path(),
-        &root().join("fixtures/data/amazon-2023"),
-        "seed = 7\n",
+    let fixtures = root().join("fixtures/data/amazon-2023");
+    // A split knob: split, audit (it reads the test split) and export run again.
+    let cfg = config(dir.path(), &fixtures, "seed = 7\n");
+    assert_eq!(
+        ran(&pipeline(&cfg, &run, &[])),
+        ["split", "audit", "export"]
     );
-    assert_eq!(ran(&pipeline(&cfg, &run, &[])), ["split", "export"]);
     // A sample knob does the same.
+    let cfg = config(dir.path(), &fixtures, "seed = 7\n[sample]\ncap = 3\n");
+    assert_eq!(
+        ran(&pipeline(&cfg, &run, &[])),
+        ["split", "audit", "export"]
+    );
+    // An audit knob reruns the audit only.
     let cfg = config(
         dir.path(),
-        &root().join("fixtures/data/amazon-2023"),
-        "seed = 7\n[sample]\ncap = 3\n",
+        &fixtures,
+        "seed = 7\n[sample]\ncap = 3\n[audit]\ncompare_sample = 10\n",
     );
-    assert_eq!(ran(&pipeline(&cfg, &run, &[])), ["split", "export"]);
+    assert_eq!(ran(&pipeline(&cfg, &run, &[])), ["audit"]);
     // --from redoes a stage and everything after it; --force redoes all.
+    let all_from_prompt = ["prompt", "split", "audit", "export"];
     assert_eq!(
         ran(&pipeline(&cfg, &run, &["--from", "prompt"])),
-        ["prompt", "split", "export"]
+        all_from_prompt
     );
-    assert_eq!(
-        ran(&pipeline(&cfg, &run, &["--force"])),
-        ["ingest", "prompt", "split", "export"]
-    );
+    let all = ["ingest", "prompt", "split", "audit", "export"];
+    assert_eq!(ran(&pipeline(&cfg, &run, &["--force"])), all);
     // A damaged artifact is noticed and its stage redone.
     let items = run.join("prompt/items.art");
     let mut bytes = std::fs::read(&items).unwrap();
     let n = bytes.len();
     bytes[n / 2] ^= 1;
     std::fs::write(&items, bytes).unwrap();
-    assert_eq!(ran(&pipeline(&cfg, &run, &[])), ["prompt"]);
+    assert_eq!(
+        ran(&pipeline(&cfg, &run, &[])),
+        ["prompt"],
+        "items.art is rebuilt to the same bytes, so nothing after it reruns"
+    );
 }
 
 #[test]
@@ -203,7 +215,7 @@ fn a_run_killed_during_prompt_restarts_to_identical_outputs() {
     let restarted = pipeline(&cfg, &killed, &[]);
     assert_eq!(
         ran(&restarted),
-        ["prompt", "split", "export"],
+        ["prompt", "split", "audit", "export"],
         "ingest had finished and is reused"
     );
     assert_eq!(digests(&killed), digests(&clean));

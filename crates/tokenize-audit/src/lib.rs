@@ -1,0 +1,17 @@
+//! Audit: what a user looks at before spending GPU hours on the data. Token facts for
+//! the recipe's tokenizer and others side by side, the last tokens of chosen prompts,
+//! statistics, charts, a self-contained `report.html` and `audit.json`.
+
+pub mod facts;
+pub mod run;
+pub mod stats;
+pub mod svg;
+
+pub use run::{audit, run, AuditConfig};
+
+/// The other tokenizers bundled for comparison, relative to the workspace root.
+pub const BUNDLED_COMPARE: [(&str, &str); 3] = [
+    ("Qwen3", "fixtures/tokenizers/qwen3/tokenizer.json"),
+    ("Gemma 3", "fixtures/tokenizers/gemma3/tokenizer.json"),
+    ("Llama 2", "fixtures/tokenizers/llama-2/tokenizer.json"),
+];

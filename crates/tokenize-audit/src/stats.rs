@@ -1,0 +1,157 @@
+//! Statistics over the items, computed in one streaming pass.
+
+use std::collections::BTreeMap;
+
+use pricer_core::Item;
+use serde::Serialize;
+
+/// Width of a price histogram bin, in dollars.
+pub const PRICE_BIN: f64 = 10.0;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Histogram {
+    /// `(low, high, count)`, contiguous.
+    pub bins: Vec<(f64, f64, u64)>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ItemStats {
+    pub items: u64,
+    pub token_count_mean: f64,
+    pub token_count_min: u32,
+    pub token_count_max: u32,
+    pub token_counts: Histogram,
+    pub price_mean: f64,
+    pub price_max: f64,
+    pub price_min: f64,
+    pub prices: Histogram,
+    /// Items per category, in the order categories first appear.
+    pub categories: Vec<(String, u64)>,
+    pub prompt_chars_mean: f64,
+    /// Pearson correlation of prompt length (characters) and price.
+    pub chars_price_correlation: f64,
+}
+
+/// Accumulates [`ItemStats`] and the scatter points, one item at a time.
+#[derive(Debug, Default)]
+pub struct Accumulator {
+    n: u64,
+    token_sum: u64,
+    tokens: BTreeMap<u32, u64>,
+    price_sum: f64,
+    price_max: f64,
+    price_min: f64,
+    price_bins: Vec<u64>,
+    categories: Vec<(String, u64)>,
+    sx: f64,
+    sy: f64,
+    sxx: f64,
+    syy: f64,
+    sxy: f64,
+    /// (prompt characters, price) per item, for the scatter.
+    pub points: Vec<(f32, f32)>,
+}
+
+impl Accumulator {
+    pub fn add(&mut self, item: &Item) {
+        self.n += 1;
+        self.token_sum += u64::from(item.token_count);
+        *self.tokens.entry(item.token_count).or_default() += 1;
+        self.price_sum += item.price;
+        self.price_max = if self.n == 1 {
+            item.price
+        } else {
+            self.price_max.max(item.price)
+        };
+        self.price_min = if self.n == 1 {
+            item.price
+        } else {
+            self.price_min.min(item.price)
+        };
+        let bin = (item.price / PRICE_BIN).floor().max(0.0) as usize;
+        if self.price_bins.len() <= bin {
+            self.price_bins.resize(bin + 1, 0);
+        }
+        self.price_bins[bin] += 1;
+        match self
+            .categories
+            .iter_mut()
+            .find(|(c, _)| *c == item.category)
+        {
+            Some((_, n)) => *n += 1,
+            None => self.categories.push((item.category.clone(), 1)),
+        }
+        let x = item.prompt.chars().count() as f64;
+        let y = item.price;
+        self.sx += x;
+        self.sy += y;
+        self.sxx += x * x;
+        self.syy += y * y;
+        self.sxy += x * y;
+        self.points.push((x as f32, y as f32));
+    }
+
+    pub fn finish(&self) -> ItemStats {
+        let n = self.n as f64;
+        let mean = |s: f64| if self.n == 0 { 0.0 } else { s / n };
+        let cov = self.sxy / n - mean(self.sx) * mean(self.sy);
+        let vx = self.sxx / n - mean(self.sx).powi(2);
+        let vy = self.syy / n - mean(self.sy).powi(2);
+        let r = if vx > 0.0 && vy > 0.0 {
+            cov / (vx.sqrt() * vy.sqrt())
+        } else {
+            0.0
+        };
+        let (tmin, tmax) = (
+            self.tokens.keys().next().copied().unwrap_or(0),
+            self.tokens.keys().last().copied().unwrap_or(0),
+        );
+        ItemStats {
+            items: self.n,
+            token_count_mean: mean(self.token_sum as f64),
+            token_count_min: tmin,
+            token_count_max: tmax,
+            token_counts: Histogram {
+                bins: (tmin..=tmax)
+                    .map(|t| {
+                        (
+                            f64::from(t),
+                            f64::from(t) + 1.0,
+                            self.tokens.get(&t).copied().unwrap_or(0),
+                        )
+                    })
+                    .collect(),
+            },
+            price_mean: mean(self.price_sum),
+            price_max: self.price_max,
+            price_min: self.price_min,
+            prices: price_histogram_from_bins(&self.price_bins, PRICE_BIN),
+            categories: self.categories.clone(),
+            prompt_chars_mean: mean(self.sx),
+            chars_price_correlation: r,
+        }
+    }
+}
+
+fn price_histogram_from_bins(bins: &[u64], width: f64) -> Histogram {
+    Histogram {
+        bins: bins
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| (i as f64 * width, (i + 1) as f64 * width, c))
+            .collect(),
+    }
+}
+
+/// A price histogram of arbitrary prices with bins of `width` dollars.
+pub fn price_histogram(prices: &[f64], width: f64) -> Histogram {
+    let mut bins = Vec::new();
+    for p in prices {
+        let b = (p / width).floor().max(0.0) as usize;
+        if bins.len() <= b {
+            bins.resize(b + 1, 0);
+        }
+        bins[b] += 1;
+    }
+    price_histogram_from_bins(&bins, width)
+}
