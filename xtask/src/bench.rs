@@ -123,3 +123,242 @@ pub fn split_memory(n: usize) -> Result<()> {
     );
     Ok(())
 }
+
+/// One timed stage of the end-to-end benchmark.
+#[derive(Debug, Clone)]
+pub struct StageTiming {
+    pub stage: String,
+    pub wall: f64,
+    pub peak_rss: u64,
+    pub records_in: u64,
+}
+
+fn timed(
+    bin: &Path,
+    args: &[&std::ffi::OsStr],
+    out_dir: &Path,
+    stage: &str,
+) -> Result<StageTiming> {
+    let t = std::time::Instant::now();
+    let status = Command::new(bin)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .status()?;
+    if !status.success() {
+        bail!("{} failed", bin.display());
+    }
+    let wall = t.elapsed().as_secs_f64();
+    let m = Manifest::read(out_dir)?;
+    Ok(StageTiming {
+        stage: stage.into(),
+        wall,
+        peak_rss: m.peak_rss_bytes.unwrap_or(0),
+        records_in: m.counts.rows_in,
+    })
+}
+
+/// The floor: one `tokenizers` encode of every candidate text, `threads` threads.
+pub fn encode_floor(
+    candidates: &Path,
+    tokenizer_path: &Path,
+    threads: usize,
+) -> Result<(f64, u64, u64)> {
+    use rayon::prelude::*;
+    let tok = pricer_prompt::tokenizer::load(&pricer_prompt::TokenizerSource::Path(
+        tokenizer_path.to_owned(),
+    ))?;
+    let texts: Vec<String> =
+        pricer_core::ArtifactReader::<pricer_core::Candidate>::open(candidates)?
+            .map(|c| c.map(|c| c.text))
+            .collect::<Result<_, _>>()?;
+    let bytes: u64 = texts.iter().map(|t| t.len() as u64).sum();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?;
+    let t = std::time::Instant::now();
+    let tokens: usize = pool.install(|| {
+        texts
+            .par_iter()
+            .map(|s| {
+                tok.tokenizer
+                    .encode_fast(s.as_str(), false)
+                    .map(|e| e.len())
+                    .unwrap_or(0)
+            })
+            .sum()
+    });
+    tracing::debug!(tokens, "floor encode");
+    Ok((t.elapsed().as_secs_f64(), texts.len() as u64, bytes))
+}
+
+fn raw_size(dir: &Path) -> Result<u64> {
+    let mut n = 0;
+    for e in std::fs::read_dir(dir)? {
+        n += e?.metadata()?.len();
+    }
+    Ok(n)
+}
+
+/// `cargo xtask bench e2e`: per-stage and end-to-end throughput and peak memory on a
+/// synthetic corpus, next to the encode floor and (optionally) the Python reference.
+pub fn end_to_end(rows: usize, threads: usize, gzip: bool, reference: Option<&Path>) -> Result<()> {
+    let corpus = PathBuf::from(format!(
+        "target/bench/corpus-{rows}{}",
+        if gzip { "-gz" } else { "" }
+    ));
+    if !corpus.is_dir() {
+        crate::synth::run(
+            Path::new("fixtures/data/amazon-2023"),
+            &corpus,
+            rows,
+            2024,
+            gzip,
+        )?;
+    }
+    let run = PathBuf::from(format!("target/bench/run-{rows}"));
+    if run.exists() {
+        std::fs::remove_dir_all(&run)?;
+    }
+    let tokenizer = PathBuf::from("fixtures/tokenizers/llama-3.1/tokenizer.json");
+    let t = threads.to_string();
+    let th = std::ffi::OsStr::new(&t);
+    let (ingest, prompt, split, audit, export) = (
+        run.join("ingest"),
+        run.join("prompt"),
+        run.join("split"),
+        run.join("audit"),
+        run.join("export"),
+    );
+    release_bin("pricer-ingest")?; // builds every binary once, before any clock starts
+    let o = |p: &Path| p.as_os_str().to_owned();
+    let plan: [(&str, Vec<std::ffi::OsString>, &Path); 5] = [
+        (
+            "ingest",
+            vec![
+                o(&corpus),
+                "--out".into(),
+                o(&ingest),
+                "--threads".into(),
+                th.into(),
+            ],
+            &ingest,
+        ),
+        (
+            "prompt",
+            vec![
+                o(&ingest),
+                "--out".into(),
+                o(&prompt),
+                "--threads".into(),
+                th.into(),
+            ],
+            &prompt,
+        ),
+        (
+            "split",
+            vec![
+                o(&prompt),
+                "--out".into(),
+                o(&split),
+                "--take-available".into(),
+            ],
+            &split,
+        ),
+        (
+            "audit",
+            vec![
+                o(&prompt),
+                "--split".into(),
+                o(&split),
+                "--out".into(),
+                o(&audit),
+                "--threads".into(),
+                th.into(),
+            ],
+            &audit,
+        ),
+        ("export", vec![o(&run), "--out".into(), o(&export)], &export),
+    ];
+    let mut stages = Vec::with_capacity(plan.len());
+    for (stage, args, dir) in plan {
+        let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+        stages.push(timed(
+            &PathBuf::from("target/release").join(format!("pricer-{stage}")),
+            &args,
+            dir,
+            stage,
+        )?);
+    }
+    let total: f64 = stages.iter().map(|s| s.wall).sum();
+    let raw_rows = (rows * 8) as f64;
+    let raw_mb = raw_size(&corpus)? as f64 / 1e6;
+    let (floor, texts, text_bytes) =
+        encode_floor(&ingest.join("candidates.art"), &tokenizer, threads)?;
+
+    println!(
+        "corpus: {} rows ({raw_mb:.1} MB{}), {threads} threads",
+        rows * 8,
+        if gzip { " gzip" } else { "" }
+    );
+    println!(
+        "{:<8} {:>9} {:>12} {:>10} {:>10}",
+        "stage", "wall s", "records/s", "MB/s raw", "peak MB"
+    );
+    for s in &stages {
+        println!(
+            "{:<8} {:>9.2} {:>12.0} {:>10} {:>10.0}",
+            s.stage,
+            s.wall,
+            s.records_in as f64 / s.wall,
+            if s.stage == "ingest" {
+                format!("{:.1}", raw_mb / s.wall)
+            } else {
+                "-".into()
+            },
+            s.peak_rss as f64 / 1e6
+        );
+    }
+    let peak = stages.iter().map(|s| s.peak_rss).max().unwrap_or(0) as f64 / 1e6;
+    println!(
+        "end to end: {total:.2} s, {:.0} rows/s, peak {peak:.0} MB",
+        raw_rows / total
+    );
+    println!(
+        "floor (one tokenizers encode of the {texts} candidate texts, {:.1} MB, {threads} threads): {floor:.2} s; end to end / floor = {:.2}",
+        text_bytes as f64 / 1e6,
+        total / floor
+    );
+    if let Some(script) = reference {
+        let python = std::env::var("PRICER_REF_PYTHON")
+            .unwrap_or_else(|_| "target/ref-venv/bin/python".into());
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&corpus)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        files.sort();
+        let t = std::time::Instant::now();
+        let status = Command::new(&python)
+            .arg(script)
+            .args([
+                "items",
+                "--workers",
+                &threads.to_string(),
+                "--tokenizer",
+                "target/bench/llama-3.1",
+                "--out",
+            ])
+            .arg(run.join("ref-items.jsonl"))
+            .args(&files)
+            .status()
+            .with_context(|| format!("cannot run {python}"))?;
+        if !status.success() {
+            bail!("the reference failed");
+        }
+        let ref_wall = t.elapsed().as_secs_f64();
+        println!(
+            "reference (pricer_ref.py items --workers {threads}): {ref_wall:.2} s, {:.0} rows/s; pricer end to end is {:.1}x faster",
+            raw_rows / ref_wall,
+            ref_wall / total
+        );
+    }
+    Ok(())
+}

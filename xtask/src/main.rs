@@ -81,6 +81,21 @@ enum Task {
 
 #[derive(Subcommand, Debug)]
 enum BenchTask {
+    /// Every stage on a synthetic corpus: throughput, peak memory, the encode floor.
+    E2e {
+        /// Rows per category (eight categories).
+        #[arg(long, default_value_t = 5_000)]
+        rows: usize,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// gzip the corpus.
+        #[arg(long)]
+        gzip: bool,
+        /// Also run the Python reference (path to pricer_ref.py; needs PRICER_REF_PYTHON
+        /// or target/ref-venv with transformers 4.46.3).
+        #[arg(long)]
+        reference: Option<PathBuf>,
+    },
     /// Peak memory of the split stage on synthetic items.
     SplitMemory {
         #[arg(long, default_value_t = 3_000_000)]
@@ -121,5 +136,14 @@ fn main() -> Result<()> {
         Task::Bench {
             which: BenchTask::SplitMemory { items },
         } => bench::split_memory(items),
+        Task::Bench {
+            which:
+                BenchTask::E2e {
+                    rows,
+                    threads,
+                    gzip,
+                    reference,
+                },
+        } => bench::end_to_end(rows, threads, gzip, reference.as_deref()),
     }
 }

@@ -245,25 +245,21 @@ pub fn run(args: &PipelineArgs) -> Result<Vec<StageOutcome>> {
     )?;
 
     // Audit runs after split so that its report includes the first test items.
-    let compare: Vec<(String, pricer_prompt::tokenizer::LoadedTokenizer)> =
-        if cfg.audit.compare_bundled {
-            pricer_audit::BUNDLED_COMPARE
-                .iter()
-                .map(|(n, p)| {
-                    tokenizer::load(&TokenizerSource::Path(PathBuf::from(p)))
-                        .map(|t| ((*n).to_owned(), t))
-                })
-                .collect::<Result<_>>()?
-        } else {
-            Vec::new()
-        };
+    let compare: Vec<(String, PathBuf)> = if cfg.audit.compare_bundled {
+        pricer_audit::BUNDLED_COMPARE
+            .iter()
+            .map(|(n, p)| ((*n).to_owned(), PathBuf::from(p)))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let audit = pricer_audit::AuditConfig {
         items_dir: prompt.out_dir.clone(),
         split_dir: Some(split.out_dir.clone()),
         out_dir: out.join("audit"),
         recipe_name: "Llama 3.1".into(),
         recipe: &tok,
-        compare: compare.iter().map(|(n, t)| (n.clone(), t)).collect(),
+        compare,
         compare_sample: cfg.audit.compare_sample,
         views: cfg.audit.items.clone(),
     };

@@ -119,12 +119,17 @@ pub fn resolve_hub(model: &str) -> Result<PathBuf> {
         })
 }
 
+/// The local file a source names (a Hub id through the cache or a download).
+pub fn resolve(source: &TokenizerSource) -> Result<PathBuf> {
+    match source {
+        TokenizerSource::Path(p) => Ok(resolve_path(p)),
+        TokenizerSource::Hub(model) => resolve_hub(model),
+    }
+}
+
 /// Loads a tokenizer, with errors that say which file and what to do.
 pub fn load(source: &TokenizerSource) -> Result<LoadedTokenizer> {
-    let path = match source {
-        TokenizerSource::Path(p) => resolve_path(p),
-        TokenizerSource::Hub(model) => resolve_hub(model)?,
-    };
+    let path = resolve(source)?;
     let bytes = read_tokenizer_bytes(&path)?;
     let tokenizer = Tokenizer::from_bytes(&bytes).map_err(|e| {
         anyhow::anyhow!(

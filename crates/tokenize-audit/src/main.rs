@@ -62,17 +62,13 @@ fn main() -> Result<()> {
     } else {
         args.compare
     };
-    let loaded = compare_paths
-        .iter()
-        .map(|(n, p)| tokenizer::load(&TokenizerSource::Path(p.clone())).map(|t| (n.clone(), t)))
-        .collect::<Result<Vec<_>>>()?;
     let cfg = AuditConfig {
         items_dir: args.items,
         split_dir: args.split,
         out_dir: args.out.clone(),
         recipe_name: "Llama 3.1".into(),
         recipe: &recipe,
-        compare: loaded.iter().map(|(n, t)| (n.clone(), t)).collect(),
+        compare: compare_paths,
         compare_sample: args.compare_sample,
         views: args.items_shown,
     };

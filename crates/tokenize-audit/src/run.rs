@@ -11,7 +11,6 @@ use pricer_core::artifact::{sync_parent, temp_path, verify, ArtifactReader};
 use pricer_core::manifest::{fingerprint, Counts, InputRef, Manifest};
 use pricer_core::{obs, ArtifactInfo, Item};
 use pricer_prompt::tokenizer::LoadedTokenizer;
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::facts::{price_facts, prompt_tokens, tail, PriceFacts, PromptTokens, TailView};
@@ -35,7 +34,8 @@ pub struct AuditConfig<'t> {
     pub out_dir: PathBuf,
     pub recipe_name: String,
     pub recipe: &'t LoadedTokenizer,
-    pub compare: Vec<(String, &'t LoadedTokenizer)>,
+    /// Other tokenizers, loaded one at a time (Gemma 3's alone takes ~300 MB).
+    pub compare: Vec<(String, PathBuf)>,
     pub compare_sample: usize,
     /// Items (by position) shown with their last 10 tokens.
     pub views: Vec<usize>,
@@ -52,7 +52,7 @@ impl AuditConfig<'_> {
     pub fn semantic(&self) -> serde_json::Value {
         serde_json::json!({
             "recipe_tokenizer": self.recipe_name,
-            "compare": self.compare.iter().map(|(n, t)| serde_json::json!([n, t.digest])).collect::<Vec<_>>(),
+            "compare": self.compare.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
             "compare_sample": self.compare_sample,
             "views": self.views,
         })
@@ -124,16 +124,24 @@ pub fn audit(cfg: &AuditConfig<'_>) -> Result<(Audit, Vec<(f32, f32)>)> {
             views.push((pos, tail(&cfg.recipe.tokenizer, &item.prompt, 10)?));
         }
     }
-    let mut all: Vec<(&str, &LoadedTokenizer)> = vec![(cfg.recipe_name.as_str(), cfg.recipe)];
-    all.extend(cfg.compare.iter().map(|(n, t)| (n.as_str(), *t)));
-    let price_facts: Vec<PriceFacts> = all
-        .par_iter()
-        .map(|(n, t)| price_facts(n, &t.tokenizer))
-        .collect::<Result<_>>()?;
-    let prompt_tokens: Vec<PromptTokens> = all
-        .par_iter()
-        .map(|(n, t)| prompt_tokens(n, &t.tokenizer, &sample))
-        .collect::<Result<_>>()?;
+    // One tokenizer in memory at a time; the work on each runs in parallel.
+    let (f, p) = rayon::join(
+        || price_facts(&cfg.recipe_name, &cfg.recipe.tokenizer),
+        || prompt_tokens(&cfg.recipe_name, &cfg.recipe.tokenizer, &sample),
+    );
+    let (mut price_facts_all, mut prompt_tokens_all) = (vec![f?], vec![p?]);
+    for (name, path) in &cfg.compare {
+        let tok =
+            pricer_prompt::tokenizer::load(&pricer_prompt::TokenizerSource::Path(path.clone()))?;
+        let (f, p) = rayon::join(
+            || price_facts(name, &tok.tokenizer),
+            || prompt_tokens(name, &tok.tokenizer, &sample),
+        );
+        price_facts_all.push(f?);
+        prompt_tokens_all.push(p?);
+    }
+    let (price_facts, prompt_tokens): (Vec<PriceFacts>, Vec<PromptTokens>) =
+        (price_facts_all, prompt_tokens_all);
     let test_head = match cfg.test_path() {
         Some(test) => {
             let prices: Vec<f64> = ArtifactReader::<Item>::open(test)?

@@ -69,7 +69,6 @@ fn audit_json_agrees_with_the_items_and_the_report_has_every_chart() {
     let dir = tempfile::tempdir().unwrap();
     let items_dir = make_items(dir.path());
     let llama = tok("fixtures/tokenizers/llama-3.1/tokenizer.json");
-    let qwen = tok("fixtures/tokenizers/qwen3/tokenizer.json");
     // A split so that the first test items are reported.
     let split = pricer_split::SplitConfig {
         input: items_dir.clone(),
@@ -88,7 +87,10 @@ fn audit_json_agrees_with_the_items_and_the_report_has_every_chart() {
         out_dir: dir.path().join("audit"),
         recipe_name: "Llama 3.1".into(),
         recipe: &llama,
-        compare: vec![("Qwen3".into(), &qwen)],
+        compare: vec![(
+            "Qwen3".into(),
+            root().join("fixtures/tokenizers/qwen3/tokenizer.json"),
+        )],
         compare_sample: 50,
         views: vec![0, 5],
     };
