@@ -46,7 +46,8 @@ pub fn python_venv() -> Result<PathBuf> {
             ])
             .args(PY_REQUIREMENTS))?;
     }
-    Ok(std::fs::canonicalize(python)?)
+    // Absolute, but not canonical: resolving the venv's `python` symlink would leave the venv.
+    Ok(std::env::current_dir()?.join(python))
 }
 
 pub fn run_all() -> Result<()> {

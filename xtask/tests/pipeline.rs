@@ -284,3 +284,64 @@ fn regress_fails_readably_when_an_expectation_differs() {
     );
     assert!(err.contains("--bless"), "{err}");
 }
+
+/// The stage whose folder holds a temporary file (the one being written), if any.
+fn stage_in_flight(run: &Path) -> Option<String> {
+    ["ingest", "prompt", "split", "audit", "export"]
+        .into_iter()
+        .map(str::to_owned)
+        .find(|s| {
+            let dir = run.join(s);
+            dir.is_dir()
+                && walk(&dir)
+                    .iter()
+                    .any(|p| p.contains(".tmp-") || p.contains(".split-buckets-"))
+        })
+}
+
+#[test]
+fn runs_killed_again_and_again_end_identical_to_a_clean_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus");
+    let o = xtask(&["synth", corpus.to_str().unwrap(), "--rows", "1200"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let cfg = config(dir.path(), &corpus, "");
+    let clean = dir.path().join("clean");
+    pipeline(&cfg, &clean, &[]);
+
+    let run = dir.path().join("killed");
+    let mut interrupted = Vec::new();
+    // SIGKILL at a spread of moments; each restart resumes from what is complete.
+    for delay_ms in [150u64, 400, 700, 1000, 1300, 1700, 2200, 3000] {
+        let mut child = xtask(&[
+            "pipeline",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--out",
+            run.to_str().unwrap(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        if let Some(stage) = stage_in_flight(&run) {
+            interrupted.push(stage);
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    pipeline(&cfg, &run, &[]);
+    assert_eq!(
+        digests(&run),
+        digests(&clean),
+        "interrupted during {interrupted:?}"
+    );
+    assert!(
+        walk(&run).iter().all(|p| !p.contains(".tmp-")),
+        "temporary files left"
+    );
+    eprintln!("stages interrupted mid-write: {interrupted:?}");
+}
