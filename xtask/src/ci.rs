@@ -64,5 +64,6 @@ pub fn run_all() -> Result<()> {
     run(cargo()
         .args(["test", "--workspace"])
         .env("PRICER_PYTHON", &python))?;
+    run(cargo().args(["xtask", "regress"]))?;
     Ok(())
 }

@@ -81,6 +81,13 @@ enum Task {
 
 #[derive(Subcommand, Debug)]
 enum BenchTask {
+    /// The audit of synthetic items, charts included, against the prompt stage's time.
+    Audit {
+        #[arg(long, default_value_t = 400_000)]
+        items: usize,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
     /// Every stage on a synthetic corpus: throughput, peak memory, the encode floor.
     E2e {
         /// Rows per category (eight categories).
@@ -136,6 +143,9 @@ fn main() -> Result<()> {
         Task::Bench {
             which: BenchTask::SplitMemory { items },
         } => bench::split_memory(items),
+        Task::Bench {
+            which: BenchTask::Audit { items, threads },
+        } => bench::audit(items, threads),
         Task::Bench {
             which:
                 BenchTask::E2e {
