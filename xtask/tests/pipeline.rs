@@ -345,3 +345,83 @@ fn runs_killed_again_and_again_end_identical_to_a_clean_run() {
     );
     eprintln!("stages interrupted mid-write: {interrupted:?}");
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().filter_map(Result::ok) {
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_run_killed_inside_each_later_stage_restarts_to_identical_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus");
+    let o = xtask(&["synth", corpus.to_str().unwrap(), "--rows", "1200"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let cfg = config(dir.path(), &corpus, "");
+    let clean = dir.path().join("clean");
+    pipeline(&cfg, &clean, &[]);
+    for stage in ["split", "audit", "export"] {
+        let run = dir.path().join(format!("killed-in-{stage}"));
+        copy_dir(&clean, &run);
+        let manifest = run.join(stage).join("manifest.json");
+        let mut child = xtask(&[
+            "pipeline",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--out",
+            run.to_str().unwrap(),
+            "--from",
+            stage,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+        // The pipeline deletes a stage's manifest just before running it and writes it
+        // last: killing while it is absent kills the process inside the stage.
+        let started = Instant::now();
+        while manifest.exists() {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "{stage}: the run ended before the stage started"
+            );
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "{stage} never started"
+            );
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(
+            !manifest.exists(),
+            "{stage}: killed before its manifest was written"
+        );
+        let restarted = pipeline(&cfg, &run, &[]);
+        assert_eq!(
+            ran(&restarted).first().map(String::as_str),
+            Some(stage),
+            "{stage} is redone"
+        );
+        assert_eq!(
+            digests(&run),
+            digests(&clean),
+            "after a kill inside {stage}"
+        );
+        assert!(
+            walk(&run)
+                .iter()
+                .all(|p| !p.contains(".tmp-") && !p.contains(".split-buckets-")),
+            "{stage}: leftovers"
+        );
+    }
+}
