@@ -112,21 +112,55 @@ impl Manifest {
     }
 
     /// Writes `dir/manifest.json` atomically.
-    pub fn write(&self, dir: &Path) -> std::io::Result<()> {
+    pub fn write(&self, dir: &Path) -> Result<(), ManifestError> {
         let mut this = self.clone();
         if this.peak_rss_bytes.is_none() {
             this.peak_rss_bytes = crate::obs::peak_rss_bytes();
         }
         let path = Self::path_in(dir);
         let tmp = temp_path(&path);
-        let mut f = fs::File::create(&tmp)?;
-        serde_json::to_writer_pretty(&mut f, &this)?;
-        f.write_all(b"\n")?;
-        f.sync_all()?;
+        let io = |source: std::io::Error| ManifestError::Io {
+            path: tmp.clone(),
+            source,
+        };
+        let mut f = fs::File::create(&tmp).map_err(io)?;
+        serde_json::to_writer_pretty(&mut f, &this).map_err(|e| io(e.into()))?;
+        f.write_all(b"\n").map_err(io)?;
+        f.sync_all().map_err(io)?;
         drop(f);
-        fs::rename(&tmp, &path)?;
+        fs::rename(&tmp, &path).map_err(|source| ManifestError::Io {
+            path: path.clone(),
+            source,
+        })?;
         sync_parent(&path);
         Ok(())
+    }
+
+    /// A stage's manifest: the fingerprint is computed from `inputs` and `config` exactly
+    /// as the pipeline plans it; threads and wall time are taken now.
+    pub fn for_stage(
+        stage: &str,
+        inputs: Vec<InputRef>,
+        config: serde_json::Value,
+        outputs: BTreeMap<String, ArtifactInfo>,
+        counts: Counts,
+        started: std::time::Instant,
+    ) -> Manifest {
+        let digests: Vec<&str> = inputs.iter().map(|i| i.digest.as_str()).collect();
+        Manifest {
+            stage: stage.to_owned(),
+            code_version: crate::CODE_VERSION.to_owned(),
+            fingerprint: fingerprint(stage, &digests, &config),
+            inputs,
+            config,
+            outputs,
+            counts,
+            per_file: Vec::new(),
+            summary: serde_json::Value::Null,
+            threads: rayon::current_num_threads(),
+            wall_seconds: started.elapsed().as_secs_f64(),
+            peak_rss_bytes: None,
+        }
     }
 
     pub fn read(dir: &Path) -> Result<Manifest, ManifestError> {

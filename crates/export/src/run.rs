@@ -282,31 +282,18 @@ pub fn run(cfg: &ExportConfig) -> Result<Manifest> {
         );
     }
     let config = cfg.semantic();
-    let digests: Vec<&str> = inputs.iter().map(|i| i.digest.as_str()).collect();
-    let manifest = Manifest {
-        stage: STAGE.into(),
-        code_version: pricer_core::CODE_VERSION.into(),
-        fingerprint: fingerprint(STAGE, &digests, &config),
-        inputs,
-        config,
-        outputs,
-        counts: Counts {
-            rows_in: rows_out,
-            kept: rows_out,
-            ..Counts::default()
-        },
-        per_file: Vec::new(),
-        summary: serde_json::json!({
-            "splits": splits.iter().map(|s| serde_json::json!({"name": s.name, "rows": s.rows, "files": s.files})).collect::<Vec<_>>(),
-            "items": items,
-        }),
-        threads: 1,
-        wall_seconds: started.elapsed().as_secs_f64(),
-        peak_rss_bytes: None,
+    let counts = Counts {
+        rows_in: rows_out,
+        kept: rows_out,
+        ..Counts::default()
     };
-    manifest
-        .write(&cfg.out_dir)
-        .with_context(|| format!("{}: cannot write manifest", cfg.out_dir.display()))?;
+    let mut manifest = Manifest::for_stage(STAGE, inputs, config, outputs, counts, started);
+    manifest.summary = serde_json::json!({
+        "splits": splits.iter().map(|s| serde_json::json!({"name": s.name, "rows": s.rows, "files": s.files})).collect::<Vec<_>>(),
+        "items": items,
+    });
+    manifest.threads = 1;
+    manifest.write(&cfg.out_dir)?;
     Ok(manifest)
 }
 

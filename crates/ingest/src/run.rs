@@ -363,27 +363,19 @@ pub fn run(cfg: &IngestConfig) -> Result<Manifest> {
         counts.balanced() && counts.kept == candidates_info.count,
         "internal error: counts do not balance"
     );
-    let digests: Vec<&str> = inputs.iter().map(|i| i.digest.as_str()).collect();
-    let config = cfg.semantic();
-    let manifest = Manifest {
-        stage: STAGE.into(),
-        code_version: pricer_core::CODE_VERSION.into(),
-        fingerprint: fingerprint(STAGE, &digests, &config),
+    let mut manifest = Manifest::for_stage(
+        STAGE,
         inputs,
-        config,
-        outputs: [(CANDIDATES.to_owned(), candidates_info)]
+        cfg.semantic(),
+        [(CANDIDATES.to_owned(), candidates_info)]
             .into_iter()
             .collect(),
         counts,
-        per_file,
-        summary: serde_json::Value::Null,
-        threads,
-        wall_seconds: started.elapsed().as_secs_f64(),
-        peak_rss_bytes: None,
-    };
-    manifest
-        .write(&cfg.out_dir)
-        .with_context(|| format!("{}: cannot write manifest", cfg.out_dir.display()))?;
+        started,
+    );
+    manifest.per_file = per_file;
+    manifest.threads = threads;
+    manifest.write(&cfg.out_dir)?;
     Ok(manifest)
 }
 

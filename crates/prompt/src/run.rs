@@ -160,24 +160,16 @@ pub fn run(cfg: &PromptConfig, tok: &LoadedTokenizer) -> Result<Manifest> {
             bytes: fs::metadata(&tok.path).map(|m| m.len()).unwrap_or(0),
         },
     ];
-    let digests: Vec<&str> = inputs.iter().map(|i| i.digest.as_str()).collect();
-    let manifest = Manifest {
-        stage: STAGE.into(),
-        code_version: pricer_core::CODE_VERSION.into(),
-        fingerprint: fingerprint(STAGE, &digests, &config),
+    let mut manifest = Manifest::for_stage(
+        STAGE,
         inputs,
         config,
-        outputs: [(ITEMS.to_owned(), items_info)].into_iter().collect(),
+        [(ITEMS.to_owned(), items_info)].into_iter().collect(),
         counts,
-        per_file: Vec::new(),
-        summary: serde_json::Value::Null,
-        threads,
-        wall_seconds: started.elapsed().as_secs_f64(),
-        peak_rss_bytes: None,
-    };
-    manifest
-        .write(&cfg.out_dir)
-        .with_context(|| format!("{}: cannot write manifest", cfg.out_dir.display()))?;
+        started,
+    );
+    manifest.threads = threads;
+    manifest.write(&cfg.out_dir)?;
     Ok(manifest)
 }
 

@@ -292,23 +292,10 @@ pub fn run(cfg: &SplitConfig) -> Result<(Manifest, SplitSummary)> {
         .filter(|(_, n)| *n > 0)
         .collect(),
     };
-    let manifest = Manifest {
-        stage: STAGE.into(),
-        code_version: pricer_core::CODE_VERSION.into(),
-        fingerprint: fingerprint(STAGE, &[input.digest.as_str()], &config),
-        inputs,
-        config,
-        outputs,
-        counts,
-        per_file: Vec::new(),
-        summary: serde_json::to_value(&summary)?,
-        threads: 1,
-        wall_seconds: started.elapsed().as_secs_f64(),
-        peak_rss_bytes: None,
-    };
-    manifest
-        .write(&cfg.out_dir)
-        .with_context(|| format!("{}: cannot write manifest", cfg.out_dir.display()))?;
+    let mut manifest = Manifest::for_stage(STAGE, inputs, config, outputs, counts, started);
+    manifest.summary = serde_json::to_value(&summary)?;
+    manifest.threads = 1;
+    manifest.write(&cfg.out_dir)?;
     Ok((manifest, summary))
 }
 

@@ -344,40 +344,26 @@ pub fn run(cfg: &AuditConfig<'_>) -> Result<(Manifest, Audit)> {
         digest: pricer_core::digest::bytes_digest(bytes),
         bytes: bytes.len() as u64,
     };
-    let config = cfg.semantic();
-    let digests: Vec<&str> = inputs.iter().map(|i| i.digest.as_str()).collect();
-    let manifest = Manifest {
-        stage: STAGE.into(),
-        code_version: pricer_core::CODE_VERSION.into(),
-        fingerprint: fingerprint(STAGE, &digests, &config),
-        inputs,
-        config,
-        outputs: [
-            (AUDIT_JSON.to_owned(), file_info(json.as_bytes())),
-            (REPORT.to_owned(), file_info(report.as_bytes())),
-        ]
-        .into_iter()
-        .collect(),
-        counts: Counts {
-            rows_in: audit.stats.items,
-            kept: audit.stats.items,
-            ..Counts::default()
-        },
-        per_file: Vec::new(),
-        summary: serde_json::json!({
-            "items": audit.stats.items,
-            "token_count_mean": audit.stats.token_count_mean,
-            "token_count_max": audit.stats.token_count_max,
-            "price_mean": audit.stats.price_mean,
-            "single_token_prices": audit.price_facts.iter().map(|f| (f.tokenizer.clone(), f.single_token)).collect::<std::collections::BTreeMap<_, _>>(),
-        }),
-        threads: rayon::current_num_threads(),
-        wall_seconds: started.elapsed().as_secs_f64(),
-        peak_rss_bytes: None,
+    let outputs = [
+        (AUDIT_JSON.to_owned(), file_info(json.as_bytes())),
+        (REPORT.to_owned(), file_info(report.as_bytes())),
+    ]
+    .into_iter()
+    .collect();
+    let counts = Counts {
+        rows_in: audit.stats.items,
+        kept: audit.stats.items,
+        ..Counts::default()
     };
-    manifest
-        .write(&cfg.out_dir)
-        .with_context(|| format!("{}: cannot write manifest", cfg.out_dir.display()))?;
+    let mut manifest = Manifest::for_stage(STAGE, inputs, cfg.semantic(), outputs, counts, started);
+    manifest.summary = serde_json::json!({
+        "items": audit.stats.items,
+        "token_count_mean": audit.stats.token_count_mean,
+        "token_count_max": audit.stats.token_count_max,
+        "price_mean": audit.stats.price_mean,
+        "single_token_prices": audit.price_facts.iter().map(|f| (f.tokenizer.clone(), f.single_token)).collect::<std::collections::BTreeMap<_, _>>(),
+    });
+    manifest.write(&cfg.out_dir)?;
     Ok((manifest, audit))
 }
 
