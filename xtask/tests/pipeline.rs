@@ -359,7 +359,7 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 #[test]
-fn a_run_killed_inside_each_later_stage_restarts_to_identical_outputs() {
+fn a_run_killed_inside_each_stage_restarts_to_identical_outputs() {
     let dir = tempfile::tempdir().unwrap();
     let corpus = dir.path().join("corpus");
     let o = xtask(&["synth", corpus.to_str().unwrap(), "--rows", "1200"])
@@ -369,7 +369,7 @@ fn a_run_killed_inside_each_later_stage_restarts_to_identical_outputs() {
     let cfg = config(dir.path(), &corpus, "");
     let clean = dir.path().join("clean");
     pipeline(&cfg, &clean, &[]);
-    for stage in ["split", "audit", "export"] {
+    for stage in ["ingest", "prompt", "split", "audit", "export"] {
         let run = dir.path().join(format!("killed-in-{stage}"));
         copy_dir(&clean, &run);
         let manifest = run.join(stage).join("manifest.json");
