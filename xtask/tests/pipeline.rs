@@ -78,6 +78,36 @@ fn digests(run: &Path) -> BTreeMap<String, String> {
     out
 }
 
+/// A synthetic corpus of `rows` rows per category, its config, and a clean run of it.
+fn synth_and_clean_run(dir: &Path, rows: &str) -> (PathBuf, PathBuf) {
+    let corpus = dir.join("corpus");
+    let o = xtask(&["synth", corpus.to_str().unwrap(), "--rows", rows])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let cfg = config(dir, &corpus, "");
+    let clean = dir.join("clean");
+    pipeline(&cfg, &clean, &[]);
+    (cfg, clean)
+}
+
+/// A pipeline run in the background, its output discarded (it is about to be killed).
+fn spawn_pipeline(cfg: &Path, out: &Path, extra: &[&str]) -> std::process::Child {
+    let mut args = vec![
+        "pipeline",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    xtask(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 #[test]
 fn second_run_skips_every_stage_and_a_knob_reruns_only_downstream() {
     let dir = tempfile::tempdir().unwrap();
@@ -156,27 +186,10 @@ fn one_and_two_threads_give_identical_runs() {
 #[test]
 fn a_run_killed_during_prompt_restarts_to_identical_outputs() {
     let dir = tempfile::tempdir().unwrap();
-    let corpus = dir.path().join("corpus");
-    let o = xtask(&["synth", corpus.to_str().unwrap(), "--rows", "1500"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let cfg = config(dir.path(), &corpus, "");
-    let clean = dir.path().join("clean");
-    pipeline(&cfg, &clean, &[]);
+    let (cfg, clean) = synth_and_clean_run(dir.path(), "1500");
 
     let killed = dir.path().join("killed");
-    let mut child = xtask(&[
-        "pipeline",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--out",
-        killed.to_str().unwrap(),
-    ])
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
+    let mut child = spawn_pipeline(&cfg, &killed, &[]);
     // Wait until prompt is writing its artifact, then SIGKILL the whole process.
     let started = Instant::now();
     let prompt_dir = killed.join("prompt");
@@ -302,30 +315,13 @@ fn stage_in_flight(run: &Path) -> Option<String> {
 #[test]
 fn runs_killed_again_and_again_end_identical_to_a_clean_run() {
     let dir = tempfile::tempdir().unwrap();
-    let corpus = dir.path().join("corpus");
-    let o = xtask(&["synth", corpus.to_str().unwrap(), "--rows", "1200"])
-        .output()
-        .unwrap();
-    assert!(o.status.success());
-    let cfg = config(dir.path(), &corpus, "");
-    let clean = dir.path().join("clean");
-    pipeline(&cfg, &clean, &[]);
+    let (cfg, clean) = synth_and_clean_run(dir.path(), "1200");
 
     let run = dir.path().join("killed");
     let mut interrupted = Vec::new();
     // SIGKILL at a spread of moments; each restart resumes from what is complete.
     for delay_ms in [150u64, 400, 700, 1000, 1300, 1700, 2200, 3000] {
-        let mut child = xtask(&[
-            "pipeline",
-            "--config",
-            cfg.to_str().unwrap(),
-            "--out",
-            run.to_str().unwrap(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        let mut child = spawn_pipeline(&cfg, &run, &[]);
         std::thread::sleep(Duration::from_millis(delay_ms));
         if let Some(stage) = stage_in_flight(&run) {
             interrupted.push(stage);
@@ -361,31 +357,12 @@ fn copy_dir(from: &Path, to: &Path) {
 #[test]
 fn a_run_killed_inside_each_stage_restarts_to_identical_outputs() {
     let dir = tempfile::tempdir().unwrap();
-    let corpus = dir.path().join("corpus");
-    let o = xtask(&["synth", corpus.to_str().unwrap(), "--rows", "1200"])
-        .output()
-        .unwrap();
-    assert!(o.status.success());
-    let cfg = config(dir.path(), &corpus, "");
-    let clean = dir.path().join("clean");
-    pipeline(&cfg, &clean, &[]);
+    let (cfg, clean) = synth_and_clean_run(dir.path(), "1200");
     for stage in ["ingest", "prompt", "split", "audit", "export"] {
         let run = dir.path().join(format!("killed-in-{stage}"));
         copy_dir(&clean, &run);
         let manifest = run.join(stage).join("manifest.json");
-        let mut child = xtask(&[
-            "pipeline",
-            "--config",
-            cfg.to_str().unwrap(),
-            "--out",
-            run.to_str().unwrap(),
-            "--from",
-            stage,
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        let mut child = spawn_pipeline(&cfg, &run, &["--from", stage]);
         // The pipeline deletes a stage's manifest just before running it and writes it
         // last: killing while it is absent kills the process inside the stage.
         let started = Instant::now();
