@@ -172,6 +172,7 @@ pub fn encode_floor(
             .map(|c| c.map(|c| c.text))
             .collect::<Result<_, _>>()?;
     let bytes: u64 = texts.iter().map(|t| t.len() as u64).sum();
+    let reference = tok.reference()?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()?;
@@ -180,7 +181,7 @@ pub fn encode_floor(
         texts
             .par_iter()
             .map(|s| {
-                tok.tokenizer
+                reference
                     .encode_fast(s.as_str(), false)
                     .map(|e| e.len())
                     .unwrap_or(0)

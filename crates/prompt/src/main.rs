@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Parser;
 use pricer_core::obs;
+use pricer_prompt::tokenizer::EncoderChoice;
 use pricer_prompt::{run, tokenizer, PromptConfig, TokenizerSource};
 
 /// Tokenize each candidate with the recipe's tokenizer, keep those over 150 tokens, cut
@@ -28,6 +29,10 @@ struct Args {
     /// Skip transformers' clean_up_tokenization_spaces after decoding (the recipe applies it).
     #[arg(long)]
     no_clean_up_spaces: bool,
+    /// The encoder: `fast` (exact, pricer-bpe where the tokenizer allows) or `reference`
+    /// (the tokenizers crate for everything). The output bytes are the same.
+    #[arg(long, value_enum, default_value_t = EncoderChoice::Fast, env = "PRICER_ENCODER")]
+    encoder: EncoderChoice,
     /// Worker threads (default: one per core). Output bytes do not depend on it.
     #[arg(long, env = "PRICER_THREADS")]
     threads: Option<usize>,
@@ -45,6 +50,7 @@ fn main() -> Result<()> {
     let tok = tokenizer::load(&source)?;
     let mut cfg = PromptConfig::new(&args.input, &args.out);
     cfg.clean_up_spaces = !args.no_clean_up_spaces;
+    cfg.encoder = args.encoder;
     let manifest = run::run(&cfg, &tok)?;
     println!("{}", run::summary_line(&manifest, &args.out));
     Ok(())

@@ -14,7 +14,7 @@ use pricer_core::{obs, Candidate, Item};
 use rayon::prelude::*;
 
 use crate::item::{make_item, RecipeTokenizer};
-use crate::tokenizer::LoadedTokenizer;
+use crate::tokenizer::{EncoderChoice, LoadedTokenizer};
 
 pub const STAGE: &str = "prompt";
 pub const ITEMS: &str = "items.art";
@@ -29,6 +29,8 @@ pub struct PromptConfig {
     pub out_dir: PathBuf,
     pub clean_up_spaces: bool,
     pub batch: usize,
+    /// Fast or reference encoder: the same output bytes, so not part of the fingerprint.
+    pub encoder: EncoderChoice,
 }
 
 impl PromptConfig {
@@ -38,6 +40,7 @@ impl PromptConfig {
             out_dir: out_dir.into(),
             clean_up_spaces: true,
             batch: DEFAULT_BATCH,
+            encoder: EncoderChoice::Fast,
         }
     }
 
@@ -83,10 +86,15 @@ pub fn run(cfg: &PromptConfig, tok: &LoadedTokenizer) -> Result<Manifest> {
     fs::create_dir_all(&cfg.out_dir)
         .with_context(|| format!("{}: cannot create output folder", cfg.out_dir.display()))?;
     let progress = obs::progress(Some(reader.expected_count()), "prompt");
-    let recipe_tok = RecipeTokenizer {
-        tokenizer: &tok.tokenizer,
-        clean_up_spaces: cfg.clean_up_spaces,
-    };
+    let recipe_tok = RecipeTokenizer::new(tok, cfg.encoder, cfg.clean_up_spaces);
+    tracing::info!(
+        encoder = if recipe_tok.fast.is_some() {
+            "pricer-bpe"
+        } else {
+            "tokenizers"
+        },
+        "prompt encoder"
+    );
 
     let mut items = ArtifactWriter::<Item>::create(cfg.out_dir.join(ITEMS))?;
     let rejects_path = cfg.out_dir.join(REJECTS);

@@ -3,7 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
+use std::sync::OnceLock;
+
 use anyhow::{bail, Context, Result};
+use pricer_bpe::Bpe;
 use tokenizers::Tokenizer;
 
 /// Where the default tokenizer is bundled, relative to the workspace root.
@@ -20,12 +23,58 @@ pub enum TokenizerSource {
     Hub(String),
 }
 
+/// Which encoder the prompt stage uses. Both give the same bytes; `Reference` is the
+/// `tokenizers` crate alone, kept to check the fast path against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum EncoderChoice {
+    /// pricer-bpe where the tokenizer file allows it (Llama 3 style), else `tokenizers`.
+    #[default]
+    Fast,
+    /// `tokenizers` for everything.
+    Reference,
+}
+
 /// A loaded tokenizer and what identifies it.
 pub struct LoadedTokenizer {
-    pub tokenizer: Tokenizer,
+    /// The exact fast encoder, when the file is one it implements.
+    pub fast: Option<Bpe>,
+    /// Why there is no fast encoder (for the log).
+    pub fast_refused: Option<String>,
+    /// `tokenizers`' own tokenizer: loaded on first use when there is a fast encoder
+    /// (texts holding added tokens, the reference mode), else at once.
+    reference: OnceLock<Tokenizer>,
+    json: Vec<u8>,
     pub path: PathBuf,
     /// BLAKE3 of the (uncompressed) tokenizer.json: part of the prompt stage's fingerprint.
     pub digest: String,
+}
+
+impl LoadedTokenizer {
+    /// `tokenizers`' tokenizer for this file.
+    pub fn reference(&self) -> Result<&Tokenizer> {
+        if let Some(t) = self.reference.get() {
+            return Ok(t);
+        }
+        let t = parse_reference(&self.path, &self.json)?;
+        Ok(self.reference.get_or_init(|| t))
+    }
+
+    /// The fast encoder, unless `choice` asks for the reference.
+    pub fn fast_for(&self, choice: EncoderChoice) -> Option<&Bpe> {
+        match choice {
+            EncoderChoice::Fast => self.fast.as_ref(),
+            EncoderChoice::Reference => None,
+        }
+    }
+}
+
+fn parse_reference(path: &Path, json: &[u8]) -> Result<Tokenizer> {
+    Tokenizer::from_bytes(json).map_err(|e| {
+        anyhow::anyhow!(
+            "tokenizer {}: not a valid Hugging Face tokenizer.json ({e}); re-copy it from the model repo",
+            path.display()
+        )
+    })
 }
 
 impl std::fmt::Debug for LoadedTokenizer {
@@ -131,15 +180,22 @@ pub fn resolve(source: &TokenizerSource) -> Result<PathBuf> {
 pub fn load(source: &TokenizerSource) -> Result<LoadedTokenizer> {
     let path = resolve(source)?;
     let bytes = read_tokenizer_bytes(&path)?;
-    let tokenizer = Tokenizer::from_bytes(&bytes).map_err(|e| {
-        anyhow::anyhow!(
-            "tokenizer {}: not a valid Hugging Face tokenizer.json ({e}); re-copy it from the model repo",
-            path.display()
-        )
-    })?;
+    let reference = OnceLock::new();
+    let (fast, fast_refused) = match Bpe::from_tokenizer_json(&bytes) {
+        Ok(b) => (Some(b), None),
+        Err(e) => {
+            // Not a file the fast encoder implements: tokenizers must take it, now.
+            let _ = reference.set(parse_reference(&path, &bytes)?);
+            tracing::info!(tokenizer = %path.display(), "no fast encoder: {e:#}");
+            (None, Some(format!("{e:#}")))
+        }
+    };
     Ok(LoadedTokenizer {
-        tokenizer,
+        fast,
+        fast_refused,
+        reference,
         digest: pricer_core::digest::bytes_digest(&bytes),
+        json: bytes,
         path,
     })
 }

@@ -121,21 +121,21 @@ pub fn audit(cfg: &AuditConfig<'_>) -> Result<(Audit, Vec<(f32, f32)>)> {
             sample.push(item.prompt.clone());
         }
         if cfg.views.contains(&pos) {
-            views.push((pos, tail(&cfg.recipe.tokenizer, &item.prompt, 10)?));
+            views.push((pos, tail(cfg.recipe.reference()?, &item.prompt, 10)?));
         }
     }
     // One tokenizer in memory at a time; the work on each runs in parallel.
     let (f, p) = rayon::join(
-        || price_facts(&cfg.recipe_name, &cfg.recipe.tokenizer),
-        || prompt_tokens(&cfg.recipe_name, &cfg.recipe.tokenizer, &sample),
+        || price_facts(&cfg.recipe_name, cfg.recipe.reference()?),
+        || prompt_tokens(&cfg.recipe_name, cfg.recipe.reference()?, &sample),
     );
     let (mut price_facts_all, mut prompt_tokens_all) = (vec![f?], vec![p?]);
     for (name, path) in &cfg.compare {
         let tok =
             pricer_prompt::tokenizer::load(&pricer_prompt::TokenizerSource::Path(path.clone()))?;
         let (f, p) = rayon::join(
-            || price_facts(name, &tok.tokenizer),
-            || prompt_tokens(name, &tok.tokenizer, &sample),
+            || price_facts(name, tok.reference()?),
+            || prompt_tokens(name, tok.reference()?, &sample),
         );
         price_facts_all.push(f?);
         prompt_tokens_all.push(p?);
@@ -164,7 +164,7 @@ pub fn audit(cfg: &AuditConfig<'_>) -> Result<(Audit, Vec<(f32, f32)>)> {
         recipe_tokenizer: cfg.recipe_name.clone(),
         price_facts,
         prompt_tokens,
-        known_tail: tail(&cfg.recipe.tokenizer, KNOWN_TAIL_TEXT, 10)?,
+        known_tail: tail(cfg.recipe.reference()?, KNOWN_TAIL_TEXT, 10)?,
         item_views: views,
         stats: acc.finish(),
         test_head,

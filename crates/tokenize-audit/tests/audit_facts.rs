@@ -22,7 +22,7 @@ fn tok(rel: &str) -> LoadedTokenizer {
 fn llama_3_1_known_tail_and_single_token_prices() {
     let llama = tok("fixtures/tokenizers/llama-3.1/tokenizer.json");
     let t = tail(
-        &llama.tokenizer,
+        llama.reference().unwrap(),
         " the manufacturer from\n\nPrice is $765.00",
         10,
     )
@@ -32,7 +32,7 @@ fn llama_3_1_known_tail_and_single_token_prices() {
         [279, 14290, 505, 271, 7117, 374, 400, 22240, 13, 410]
     );
     assert_eq!(t.pieces[7], "765");
-    let f = price_facts("Llama 3.1", &llama.tokenizer).unwrap();
+    let f = price_facts("Llama 3.1", llama.reference().unwrap()).unwrap();
     assert_eq!((f.single_token, f.prices), (999, 999));
     assert!(f.exceptions.is_empty());
 }
@@ -40,7 +40,7 @@ fn llama_3_1_known_tail_and_single_token_prices() {
 #[test]
 fn other_tokenizers_split_multi_digit_prices() {
     for (name, rel) in BUNDLED_COMPARE {
-        let f = price_facts(name, &tok(rel).tokenizer).unwrap();
+        let f = price_facts(name, tok(rel).reference().unwrap()).unwrap();
         assert_eq!(f.single_token, 9, "{name}: only 1..=9 stay one token");
         assert_eq!(f.exceptions.first(), Some(&10), "{name}");
         assert_eq!(f.max_tokens_per_price, 3, "{name}: one token per digit");

@@ -1,0 +1,69 @@
+//! Byte-level BPE over merge ranks: the vocabulary and merges of a `tokenizer.json`
+//! turned into byte strings and integer pairs, and the merge loop `tokenizers` runs
+//! (lowest rank first, leftmost among equals), with its `ignore_merges` shortcut.
+
+use rustc_hash::FxHashMap;
+
+pub struct Model {
+    /// Token bytes by id (empty for ids the model does not define).
+    pub token_bytes: Vec<Box<[u8]>>,
+    /// Byte string -> id.
+    pub vocab: FxHashMap<Box<[u8]>, u32>,
+    /// The id of each single byte.
+    pub byte_ids: [u32; 256],
+    /// (left id, right id) -> (rank, merged id).
+    pub merges: FxHashMap<u64, (u32, u32)>,
+    /// A word that is itself a token is that token, merges or not (Llama 3 sets this).
+    pub ignore_merges: bool,
+}
+
+#[inline]
+fn pair_key(a: u32, b: u32) -> u64 {
+    (u64::from(a) << 32) | u64::from(b)
+}
+
+impl Model {
+    pub fn merge_of(&self, a: u32, b: u32) -> Option<(u32, u32)> {
+        self.merges.get(&pair_key(a, b)).copied()
+    }
+
+    /// The tokens of one pre-tokenized piece (its raw bytes), appended to `out`.
+    pub fn encode_word(&self, word: &[u8], out: &mut Vec<u32>) {
+        if self.ignore_merges {
+            if let Some(&id) = self.vocab.get(word) {
+                out.push(id);
+                return;
+            }
+        }
+        let mut syms: Vec<u32> = word.iter().map(|&b| self.byte_ids[b as usize]).collect();
+        // ranks[i]: the rank of merging syms[i] with syms[i + 1].
+        let mut ranks: Vec<(u32, u32)> = syms
+            .windows(2)
+            .map(|w| self.merge_of(w[0], w[1]).unwrap_or((u32::MAX, 0)))
+            .collect();
+        loop {
+            let mut best = u32::MAX;
+            let mut at = 0;
+            for (i, &(rank, _)) in ranks.iter().enumerate() {
+                if rank < best {
+                    best = rank;
+                    at = i;
+                }
+            }
+            if best == u32::MAX {
+                break;
+            }
+            let merged = ranks[at].1;
+            syms[at] = merged;
+            syms.remove(at + 1);
+            ranks.remove(at);
+            if at > 0 {
+                ranks[at - 1] = self.merge_of(syms[at - 1], merged).unwrap_or((u32::MAX, 0));
+            }
+            if at < ranks.len() {
+                ranks[at] = self.merge_of(merged, syms[at + 1]).unwrap_or((u32::MAX, 0));
+            }
+        }
+        out.extend_from_slice(&syms);
+    }
+}

@@ -1,0 +1,212 @@
+//! The fast encoder against `tokenizers` itself (the reference), on the real Llama 3.1
+//! tokenizer: every Unicode code point in many contexts, every fixture row, and random
+//! texts. Any difference is a bug in pricer-bpe.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use pricer_bpe::{pretok, Bpe};
+use proptest::prelude::*;
+use tokenizers::{OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer, Tokenizer};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn both() -> &'static (Tokenizer, Bpe) {
+    static BOTH: OnceLock<(Tokenizer, Bpe)> = OnceLock::new();
+    BOTH.get_or_init(|| {
+        let zst = std::fs::read(root().join("fixtures/tokenizers/llama-3.1/tokenizer.json.zst"))
+            .expect("bundled tokenizer");
+        let json = zstd::decode_all(&zst[..]).expect("zstd");
+        let reference = Tokenizer::from_bytes(&json).expect("tokenizers loads it");
+        let fast = Bpe::from_tokenizer_json(&json).expect("pricer-bpe loads it");
+        (reference, fast)
+    })
+}
+
+fn reference_ids(text: &str) -> Vec<u32> {
+    both()
+        .0
+        .encode_fast(text, false)
+        .expect("encode")
+        .get_ids()
+        .to_vec()
+}
+
+fn reference_pieces(text: &str) -> Vec<(usize, usize)> {
+    let mut pts = PreTokenizedString::from(text);
+    both()
+        .0
+        .get_pre_tokenizer()
+        .expect("has one")
+        .pre_tokenize(&mut pts)
+        .expect("pre-tokenize");
+    pts.get_splits(OffsetReferential::Original, OffsetType::Byte)
+        .into_iter()
+        .map(|(_, offsets, _)| offsets)
+        .collect()
+}
+
+fn our_pieces(text: &str) -> Vec<(usize, usize)> {
+    let base = text.as_ptr() as usize;
+    pretok::pieces(text)
+        .map(|p| {
+            let start = p.as_ptr() as usize - base;
+            (start, start + p.len())
+        })
+        .collect()
+}
+
+fn assert_same(text: &str) {
+    let fast = &both().1;
+    assert!(
+        fast.covers(text),
+        "test text holds an added token: {text:?}"
+    );
+    assert_eq!(
+        our_pieces(text),
+        reference_pieces(text),
+        "pieces of {text:?}"
+    );
+    let ids = reference_ids(text);
+    assert_eq!(fast.encode(text), ids, "ids of {text:?}");
+    for limit in [1, 7, 160] {
+        let mut head = Vec::new();
+        fast.encode_into(text, limit, &mut head);
+        assert!(head.len() >= limit.min(ids.len()), "limit {limit}");
+        assert_eq!(head[..], ids[..head.len()], "first {limit} ids of {text:?}");
+    }
+    let decoded = both().0.decode(&ids, false).expect("decode");
+    assert_eq!(fast.decode(&ids).as_deref(), Some(decoded.as_str()));
+}
+
+/// Each code point next to letters, digits, spaces, newlines, punctuation, apostrophes
+/// and the end of the text, in blocks of 64 code points per text.
+#[test]
+fn every_code_point_in_context() {
+    let chars: Vec<char> = (0..=0x10FFFFu32).filter_map(char::from_u32).collect();
+    for block in chars.chunks(64) {
+        let mut text = String::new();
+        for &c in block {
+            if c == '<' {
+                continue; // "<|" would start an added token
+            }
+            for pat in [
+                "a{}b", "{}1", "7{}", " {}x", "\n{}", "{}\n\n", "'{}{} ", "x'{}", ", {}  ",
+                "\t{}\r\n", "{}{}{}",
+            ] {
+                text.push_str(&pat.replace("{}", &c.to_string()));
+            }
+        }
+        text.push(*block.last().expect("non-empty"));
+        assert_eq!(
+            our_pieces(&text),
+            reference_pieces(&text),
+            "block from U+{:04X}",
+            block[0] as u32
+        );
+        assert_eq!(
+            both().1.encode(&text),
+            reference_ids(&text),
+            "block from U+{:04X}",
+            block[0] as u32
+        );
+    }
+}
+
+#[test]
+fn whitespace_runs_and_contractions() {
+    for text in [
+        "",
+        " ",
+        "  ",
+        "\n",
+        "a \n\n b",
+        "a  b",
+        "a \t b",
+        "x\u{3000}\u{3000}y",
+        "end  ",
+        "it's I'M we'Re they'VE she'll I'D don'T 'ſ '",
+        "\r\n\r\n x",
+        "a\u{a0}\u{a0}b",
+        "1234567 12 1",
+        "½²³ ٣٤٥",
+        "héllo wörld — “quoted” ‘single’",
+        "emoji 👍🏽 ok",
+        "x \n",
+        " \u{85}\u{2028} a",
+        "''''",
+        "a'sb'tc",
+        ",,,...!!!?",
+        "中文字符 テスト",
+    ] {
+        assert_same(text);
+    }
+}
+
+#[test]
+fn every_fixture_row() {
+    let mut n = 0;
+    for dir in ["fixtures/data/amazon-2023", "fixtures/data/edge"] {
+        for entry in std::fs::read_dir(root().join(dir)).expect("fixture folder") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_none_or(|e| e != "jsonl") {
+                continue;
+            }
+            let raw = std::fs::read(&path).expect("read");
+            let text = String::from_utf8_lossy(&raw);
+            for line in text.lines() {
+                let Ok(row) = serde_json::from_str::<serde_json::Value>(line) else {
+                    continue;
+                };
+                let mut strings = vec![line.to_owned()];
+                for key in ["title", "description", "features"] {
+                    match &row[key] {
+                        serde_json::Value::String(s) => strings.push(s.clone()),
+                        serde_json::Value::Array(a) => strings.push(
+                            a.iter()
+                                .filter_map(|v| v.as_str())
+                                .collect::<Vec<_>>()
+                                .join("\n"),
+                        ),
+                        _ => {}
+                    }
+                }
+                for s in strings.iter().filter(|s| both().1.covers(s)) {
+                    assert_same(s);
+                    n += 1;
+                }
+            }
+        }
+    }
+    assert!(n > 1000, "only {n} fixture texts");
+}
+
+#[test]
+fn texts_with_added_tokens_are_not_covered() {
+    let fast = &both().1;
+    assert!(!fast.covers("a <|begin_of_text|> b"));
+    assert!(!fast.covers("<|"));
+    assert!(fast.covers("a < | b"));
+}
+
+fn alphabet() -> impl Strategy<Value = char> {
+    prop_oneof![
+        4 => proptest::char::range('a', 'z'),
+        1 => proptest::char::range('A', 'Z'),
+        2 => proptest::char::range('0', '9'),
+        3 => Just(' '),
+        1 => prop::sample::select(vec!['\n', '\r', '\t', '\'', 'ſ', 'S', '.', ',', '!', '-', '$', '"', '\u{a0}', '\u{3000}', '\u{2028}', '\u{85}', '\u{1c}', '\u{200b}', '\u{301}', 'é', 'ß', 'Ω', '中', '½', '²', '٣', '👍', '™', '®', '°', '×']),
+        1 => any::<char>().prop_filter("no added-token opener", |c| *c != '<'),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+    #[test]
+    fn random_texts(chars in prop::collection::vec(alphabet(), 0..200)) {
+        let text: String = chars.into_iter().collect();
+        assert_same(&text);
+    }
+}
