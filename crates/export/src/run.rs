@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use pricer_core::artifact::{verify, ArtifactReader, ArtifactWriter};
+use pricer_core::artifact::{verify, ArtifactReader};
 use pricer_core::manifest::{fingerprint, Counts, InputRef, Manifest};
 use pricer_core::{obs, Item};
 
@@ -121,13 +121,29 @@ fn write_hub_split(split: &str, src: &Path, hub: &Path, max_shard_bytes: u64) ->
     })
 }
 
-/// Copies an artifact, checking it on the way (temp file + rename).
-fn copy_items(src: &Path, dst: &Path) -> Result<u64> {
-    let mut w = ArtifactWriter::<Item>::create(dst)?;
-    for item in ArtifactReader::<Item>::open(src)? {
-        w.write(&item?)?;
+/// A writer thread's result; a panic becomes an error.
+fn joined<T>(h: std::thread::ScopedJoinHandle<'_, Result<T>>) -> Result<T> {
+    h.join()
+        .map_err(|_| anyhow::anyhow!("an export writer thread panicked"))?
+}
+
+/// Copies a verified artifact byte for byte (temp file + rename).
+fn copy_artifact(src: &Path, dst: &Path) -> Result<()> {
+    if let Some(dir) = dst.parent() {
+        fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
     }
-    Ok(w.finish()?.count)
+    let tmp = pricer_core::artifact::temp_path(dst);
+    let copied = fs::copy(src, &tmp)
+        .and_then(|_| fs::File::open(&tmp)?.sync_all())
+        .with_context(|| format!("{}: cannot copy {} there", tmp.display(), src.display()));
+    if let Err(e) = copied {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    fs::rename(&tmp, dst)
+        .with_context(|| format!("{}: cannot rename into place", dst.display()))?;
+    pricer_core::artifact::sync_parent(dst);
+    Ok(())
 }
 
 fn write_items_table(src: &Path, dst: &Path) -> Result<(u64, BTreeMap<String, u64>)> {
@@ -224,9 +240,7 @@ pub fn run(cfg: &ExportConfig) -> Result<Manifest> {
         fs::remove_dir_all(&data).with_context(|| format!("{}: cannot clear", data.display()))?;
     }
     let mut inputs = Vec::new();
-    let mut splits = Vec::new();
-    let mut outputs = BTreeMap::new();
-    let mut rows_out = 0;
+    let mut sources = Vec::new();
     for split in SPLITS {
         let src = cfg.split_dir.join(format!("{split}.art"));
         if !src.is_file() {
@@ -243,14 +257,7 @@ pub fn run(cfg: &ExportConfig) -> Result<Manifest> {
             digest: info.digest.clone(),
             bytes: info.bytes,
         });
-        let s = write_hub_split(split, &src, &hub, cfg.max_shard_bytes)?;
-        rows_out += s.rows;
-        let copied = copy_items(
-            &src,
-            &cfg.out_dir.join("items").join(format!("{split}.art")),
-        )?;
-        anyhow::ensure!(copied == s.rows, "{split}: row counts disagree");
-        splits.push(s);
+        sources.push((split, src, info.count));
     }
     let items_src = cfg.items_dir.join("items.art");
     let info = verify(&items_src)?;
@@ -259,7 +266,33 @@ pub fn run(cfg: &ExportConfig) -> Result<Manifest> {
         digest: info.digest.clone(),
         bytes: info.bytes,
     });
-    let (items, by_cat) = write_items_table(&items_src, &cfg.out_dir.join("items/items.parquet"))?;
+    // Every output file is independent of the others: write them side by side.
+    let jobs = sources.len() + 1;
+    let (splits, items_table) = std::thread::scope(|scope| {
+        let hub_jobs: Vec<_> = sources
+            .iter()
+            .map(|(split, src, _)| {
+                let hub = &hub;
+                scope.spawn(move || -> Result<SplitInfo> {
+                    let s = write_hub_split(split, src, hub, cfg.max_shard_bytes)?;
+                    copy_artifact(src, &cfg.out_dir.join("items").join(format!("{split}.art")))?;
+                    Ok(s)
+                })
+            })
+            .collect();
+        let items_src = &items_src;
+        let items_job = scope
+            .spawn(move || write_items_table(items_src, &cfg.out_dir.join("items/items.parquet")));
+        let splits: Result<Vec<SplitInfo>> = hub_jobs.into_iter().map(joined).collect();
+        (splits, joined(items_job))
+    });
+    let splits = splits?;
+    for (s, (_, _, count)) in splits.iter().zip(&sources) {
+        anyhow::ensure!(s.rows == *count, "{}: row counts disagree", s.name);
+    }
+    let rows_out: u64 = splits.iter().map(|s| s.rows).sum();
+    let (items, by_cat) = items_table?;
+    let mut outputs = BTreeMap::new();
 
     let card_text = card::render(&splits, &provenance(cfg, items, by_cat));
     let card_path = hub.join("README.md");
@@ -292,7 +325,7 @@ pub fn run(cfg: &ExportConfig) -> Result<Manifest> {
         "splits": splits.iter().map(|s| serde_json::json!({"name": s.name, "rows": s.rows, "files": s.files})).collect::<Vec<_>>(),
         "items": items,
     });
-    manifest.threads = 1;
+    manifest.threads = jobs;
     manifest.write(&cfg.out_dir)?;
     Ok(manifest)
 }

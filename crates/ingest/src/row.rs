@@ -7,6 +7,9 @@
 
 use std::borrow::Cow;
 
+use std::sync::OnceLock;
+
+use memchr::memmem::Finder;
 use pricer_core::recipe::{CEILING_CHARS, DETAIL_REMOVALS, MAX_PRICE, MIN_CHARS, MIN_PRICE};
 use pricer_pycompat::float::{float_repr, parse_float};
 use pricer_pycompat::json::{
@@ -70,13 +73,11 @@ pub fn process_row(fields: &[(PyStr<'_>, Value<'_>)]) -> Result<Kept, Reject> {
     join_lines(field(fields, "features"), "features", &mut contents)?;
     if let Some(details) = field(fields, "details") {
         // json.dumps never returns an empty string, so `if details:` always holds.
-        let mut d = json::dumps(details);
-        for removal in DETAIL_REMOVALS {
-            if d.contains(removal) {
-                d = d.replace(removal, "");
-            }
+        let mut d = json::dumps(details).into_bytes();
+        for finder in removal_finders() {
+            delete_all(&mut d, finder);
         }
-        contents.extend_from_slice(d.as_bytes());
+        contents.extend_from_slice(&d);
         contents.push(b'\n');
     }
 
@@ -234,8 +235,58 @@ fn cut_code_points(b: &[u8], n: usize) -> &[u8] {
     b
 }
 
+/// One searcher per removal, built once (details are searched 13 times per row).
+fn removal_finders() -> &'static [Finder<'static>] {
+    static FINDERS: OnceLock<Vec<Finder<'static>>> = OnceLock::new();
+    FINDERS.get_or_init(|| {
+        DETAIL_REMOVALS
+            .iter()
+            .map(|r| Finder::new(r.as_bytes()))
+            .collect()
+    })
+}
+
+/// Python's `s.replace(needle, "")`: every non-overlapping occurrence, left to right.
+fn delete_all(s: &mut Vec<u8>, finder: &Finder<'_>) {
+    let Some(first) = finder.find(s) else {
+        return;
+    };
+    let n = finder.needle().len();
+    let mut out = Vec::with_capacity(s.len());
+    out.extend_from_slice(&s[..first]);
+    let mut at = first + n;
+    while let Some(i) = finder.find(&s[at..]) {
+        out.extend_from_slice(&s[at..at + i]);
+        at += i + n;
+    }
+    out.extend_from_slice(&s[at..]);
+    *s = out;
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn delete_all_is_python_replace_with_nothing() {
+        for (text, needle) in [
+            ("NumberNumber of Number", "Number"),
+            ("aaaa", "aa"),
+            ("aaa", "aa"),
+            ("IteItemm", "Item"),
+            ("", ":"),
+            ("::x:", ":"),
+            ("no match", "Package"),
+        ] {
+            let finder = Finder::new(needle.as_bytes());
+            let mut got = text.as_bytes().to_vec();
+            delete_all(&mut got, &finder);
+            assert_eq!(
+                String::from_utf8(got).unwrap(),
+                text.replace(needle, ""),
+                "{text:?} - {needle:?}"
+            );
+        }
+    }
+
     use super::*;
 
     fn long_desc() -> String {

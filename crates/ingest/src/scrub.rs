@@ -6,6 +6,10 @@ use pricer_pycompat::unicode::{is_digit, is_space};
 /// Characters of the class `[:\[\]"{}【】\s]` (Python 3 str regex: `\s` is `str.isspace`).
 #[inline]
 fn is_scrubbed(c: char) -> bool {
+    if c.is_ascii() {
+        // Python's ASCII whitespace is \t \n \v \f \r, \x1c..\x1f and space.
+        return matches!(c, ':' | '[' | ']' | '"' | '{' | '}' | ' ' | '\t'..='\r' | '\x1c'..='\x1f');
+    }
     matches!(c, ':' | '[' | ']' | '"' | '{' | '}' | '【' | '】') || is_space(c)
 }
 
