@@ -1,6 +1,6 @@
 //! `cargo xtask ci`: everything CI checks, in the order a failure is cheapest to find.
-//! Installs what the checks need (a Python venv with `datasets`, `pyarrow`, `pandas`
-//! from PyPI) under target/, so a fresh machine needs only a Rust toolchain and Python.
+//! Installs what the checks need (a Python venv with `datasets`, `pyarrow`, `pandas` and
+//! `ray` from PyPI) under target/, so a fresh machine needs only a Rust toolchain and Python.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -8,7 +8,14 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 
 /// Python packages the cross-checks read outputs with.
-pub const PY_REQUIREMENTS: [&str; 4] = ["datasets>=2.19", "pyarrow>=15", "pandas>=2", "numpy<2.3"];
+/// `ray` runs the scale-out driver's test (deploy/ray/test_ray.py).
+pub const PY_REQUIREMENTS: [&str; 5] = [
+    "datasets>=2.19",
+    "pyarrow>=15",
+    "pandas>=2",
+    "numpy<2.3",
+    "ray>=2.9",
+];
 
 fn run(cmd: &mut Command) -> Result<()> {
     eprintln!("+ {cmd:?}");
@@ -31,7 +38,7 @@ pub fn python_venv() -> Result<PathBuf> {
     let python = venv.join("bin/python");
     let ready = python.is_file()
         && Command::new(&python)
-            .args(["-c", "import datasets, pyarrow, pandas, numpy"])
+            .args(["-c", "import datasets, pyarrow, pandas, numpy, ray"])
             .status()
             .is_ok_and(|s| s.success());
     if !ready {
@@ -65,5 +72,11 @@ pub fn run_all() -> Result<()> {
         .args(["test", "--workspace"])
         .env("PRICER_PYTHON", &python))?;
     run(cargo().args(["xtask", "regress"]))?;
+    // The Ray driver on a local cluster against the one-machine pipeline, with the
+    // binaries the tests built (no release build in CI).
+    run(cargo().args(["build", "--workspace", "--bins", "--quiet"]))?;
+    run(Command::new(&python)
+        .arg("deploy/ray/test_ray.py")
+        .env("PRICER_BIN_DIR", "target/debug"))?;
     Ok(())
 }

@@ -40,6 +40,11 @@ enum Task {
         /// Run this stage and every later one even when up to date.
         #[arg(long, value_enum)]
         from: Option<pipeline::Stage>,
+        /// Take the stages before this one (at most `split`) as they are in the run
+        /// folder, e.g. ingest and prompt merged from shards (docs/scale-out.md): their
+        /// outputs are verified and checked against the config, their inputs not re-read.
+        #[arg(long, value_enum)]
+        start_at: Option<pipeline::Stage>,
     },
     /// Print any artifact (or a stage folder's artifacts) as JSON lines; items come out
     /// exactly as the golden files hold them.
@@ -102,6 +107,24 @@ enum BenchTask {
         /// or target/ref-venv with transformers 4.46.3).
         #[arg(long)]
         reference: Option<PathBuf>,
+        /// Use this corpus folder (e.g. from shared/bench/make_corpus.py) instead of a
+        /// synthetic one; --rows and --gzip are then ignored.
+        #[arg(long)]
+        corpus: Option<PathBuf>,
+        /// Skip the encode floor (for very large corpora: it holds every text in memory).
+        #[arg(long)]
+        no_floor: bool,
+    },
+    /// Peak memory of every stage for two corpus sizes (flatness), synthetic rows.
+    Memory {
+        /// Rows per category of the small corpus (8 categories).
+        #[arg(long, default_value_t = 12_500)]
+        small: usize,
+        /// Rows per category of the large corpus.
+        #[arg(long, default_value_t = 200_000)]
+        large: usize,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
     },
     /// Peak memory of the split stage on synthetic items.
     SplitMemory {
@@ -119,12 +142,14 @@ fn main() -> Result<()> {
             threads,
             force,
             from,
+            start_at,
         } => pipeline::run(&pipeline::PipelineArgs {
             config,
             out,
             threads,
             force,
             from,
+            start_at,
         })
         .map(|_| ()),
         Task::Dump { path } => dump::run(&path),
@@ -153,7 +178,25 @@ fn main() -> Result<()> {
                     threads,
                     gzip,
                     reference,
+                    corpus,
+                    no_floor,
                 },
-        } => bench::end_to_end(rows, threads, gzip, reference.as_deref()),
+        } => bench::end_to_end(&bench::E2eArgs {
+            rows,
+            threads,
+            gzip,
+            reference,
+            corpus,
+            floor: !no_floor,
+        })
+        .map(|_| ()),
+        Task::Bench {
+            which:
+                BenchTask::Memory {
+                    small,
+                    large,
+                    threads,
+                },
+        } => bench::memory(small, large, threads),
     }
 }

@@ -48,6 +48,10 @@ pub struct PipelineArgs {
     pub threads: Option<usize>,
     pub force: bool,
     pub from: Option<Stage>,
+    /// Take the stages before this one as they are in the run folder (e.g. merged from a
+    /// sharded run by `pricer-merge`): their outputs are verified and must match the
+    /// config, but their inputs are not re-read.
+    pub start_at: Option<Stage>,
 }
 
 /// What happened to each stage.
@@ -143,6 +147,56 @@ fn prepare(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A stage before `--start-at`: its folder must be finished, its outputs must verify,
+/// and its manifest must have been made with `config`; it is not run.
+fn accept(
+    stage: Stage,
+    dir: &Path,
+    config: &serde_json::Value,
+    outcomes: &mut Vec<StageOutcome>,
+) -> Result<Manifest> {
+    let m = Manifest::read(dir).with_context(|| {
+        format!(
+            "--start-at: {} has no finished {} stage",
+            dir.display(),
+            stage.name()
+        )
+    })?;
+    anyhow::ensure!(
+        m.stage == stage.name(),
+        "{}: holds a {} stage, not {}",
+        dir.display(),
+        m.stage,
+        stage.name()
+    );
+    anyhow::ensure!(
+        m.shard.is_none(),
+        "{}: one shard only; merge the shards with pricer-merge first",
+        dir.display()
+    );
+    anyhow::ensure!(
+        &m.config == config,
+        "{}: made with another {} config than this run's ({} vs {})",
+        dir.display(),
+        stage.name(),
+        m.config,
+        config
+    );
+    anyhow::ensure!(
+        up_to_date(dir, &m.fingerprint).is_some(),
+        "{}: its outputs do not verify; run the {} stage again",
+        dir.display(),
+        stage.name()
+    );
+    println!(
+        "{}: taken as it is (fingerprint {})",
+        stage.name(),
+        &m.fingerprint[..12]
+    );
+    outcomes.push(StageOutcome { stage, ran: false });
+    Ok(m)
+}
+
 fn step(
     stage: Stage,
     dir: &Path,
@@ -178,6 +232,10 @@ fn step(
 
 pub fn run(args: &PipelineArgs) -> Result<Vec<StageOutcome>> {
     let cfg = RunConfig::load(args.config.as_deref())?;
+    anyhow::ensure!(
+        args.start_at.is_none_or(|s| s <= Stage::Split),
+        "--start-at: at most split (the stages before it are taken as they are)"
+    );
     let out = &args.out;
     let _lock = lock_run(out)?;
     let threads = pricer_core::obs::init_threads(args.threads);
@@ -193,16 +251,26 @@ pub fn run(args: &PipelineArgs) -> Result<Vec<StageOutcome>> {
         "no inputs: set [input] paths or categories + data_dir"
     );
     let ingest = IngestConfig::new(inputs, out.join("ingest"));
-    let fp = pricer_ingest::run::fingerprint_of(&ingest)?;
-    step(
-        Stage::Ingest,
-        &ingest.out_dir,
-        &fp,
-        forced(Stage::Ingest),
-        &mut outcomes,
-        || pricer_ingest::run(&ingest),
-        |m| pricer_ingest::run::summary_line(m, &ingest.out_dir),
-    )?;
+    let given = |s: Stage| args.start_at.is_some_and(|at| s < at);
+    let ingest_m = if given(Stage::Ingest) {
+        accept(
+            Stage::Ingest,
+            &ingest.out_dir,
+            &ingest.semantic(),
+            &mut outcomes,
+        )?
+    } else {
+        let fp = pricer_ingest::run::fingerprint_of(&ingest)?;
+        step(
+            Stage::Ingest,
+            &ingest.out_dir,
+            &fp,
+            forced(Stage::Ingest),
+            &mut outcomes,
+            || pricer_ingest::run(&ingest),
+            |m| pricer_ingest::run::summary_line(m, &ingest.out_dir),
+        )?
+    };
 
     let source = match (&cfg.tokenizer.path, &cfg.tokenizer.hub) {
         (Some(p), _) => TokenizerSource::Path(p.clone()),
@@ -212,16 +280,32 @@ pub fn run(args: &PipelineArgs) -> Result<Vec<StageOutcome>> {
     let tok = tokenizer::load(&source)?;
     let mut prompt = PromptConfig::new(&ingest.out_dir, out.join("prompt"));
     prompt.clean_up_spaces = cfg.tokenizer.clean_up_spaces;
-    let fp = pricer_prompt::run::fingerprint_of(&prompt, &tok)?;
-    step(
-        Stage::Prompt,
-        &prompt.out_dir,
-        &fp,
-        forced(Stage::Prompt),
-        &mut outcomes,
-        || pricer_prompt::run(&prompt, &tok),
-        |m| pricer_prompt::run::summary_line(m, &prompt.out_dir),
-    )?;
+    if given(Stage::Prompt) {
+        let m = accept(
+            Stage::Prompt,
+            &prompt.out_dir,
+            &prompt.semantic(&tok.digest),
+            &mut outcomes,
+        )?;
+        let candidates = &ingest_m.outputs[pricer_ingest::run::CANDIDATES].digest;
+        anyhow::ensure!(
+            m.inputs.first().map(|i| &i.digest) == Some(candidates),
+            "{}: made from other candidates than {}",
+            prompt.out_dir.display(),
+            ingest.out_dir.display()
+        );
+    } else {
+        let fp = pricer_prompt::run::fingerprint_of(&prompt, &tok)?;
+        step(
+            Stage::Prompt,
+            &prompt.out_dir,
+            &fp,
+            forced(Stage::Prompt),
+            &mut outcomes,
+            || pricer_prompt::run(&prompt, &tok),
+            |m| pricer_prompt::run::summary_line(m, &prompt.out_dir),
+        )?;
+    }
 
     let split = SplitConfig {
         input: prompt.out_dir.clone(),

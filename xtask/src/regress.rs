@@ -111,6 +111,7 @@ pub fn run(bless: bool, expectations: Option<PathBuf>) -> Result<()> {
             threads: None,
             force: true,
             from: None,
+            start_at: None,
         })?;
         let mut stages = serde_json::Map::new();
         for stage in STAGES {

@@ -402,3 +402,67 @@ fn a_run_killed_inside_each_stage_restarts_to_identical_outputs() {
         );
     }
 }
+
+#[test]
+fn start_at_split_takes_earlier_stages_only_when_they_match_the_config() {
+    let tmp = tempfile::tempdir().unwrap();
+    let edge = root().join("fixtures/data/edge");
+    let cfg = config(tmp.path(), &edge, "");
+    let run = tmp.path().join("run");
+    pipeline(&cfg, &run, &[]);
+    let before = digests(&run);
+    // Taken as they are, later stages re-run (forced) to the same bytes.
+    let o = pipeline(&cfg, &run, &["--start-at", "split", "--force"]);
+    assert!(
+        stdout(&o).contains("ingest: taken as it is"),
+        "{}",
+        stdout(&o)
+    );
+    let out = stdout(&o);
+    assert!(out.contains("prompt: taken as it is"), "{out}");
+    let ran_now: Vec<String> = ran(&o)
+        .into_iter()
+        .filter(|s| !out.contains(&format!("{s}: taken as it is")))
+        .collect();
+    assert_eq!(ran_now, ["split", "audit", "export"]);
+    assert_eq!(digests(&run), before);
+
+    let refuse = |cfg: &Path, run: &Path, want: &str| {
+        let args = [
+            "pipeline",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--out",
+            run.to_str().unwrap(),
+            "--start-at",
+            "split",
+        ];
+        let o = xtask(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !o.status.success() && err.contains(want),
+            "want {want:?}, got: {err}"
+        );
+    };
+    // Another tokenizer setting than the prompt stage was made with.
+    let other = tmp.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    let other_cfg = config(&other, &edge, "");
+    let text = std::fs::read_to_string(&other_cfg)
+        .unwrap()
+        .replace("[split]", "clean_up_spaces = false\n[split]");
+    std::fs::write(&other_cfg, text).unwrap();
+    refuse(&other_cfg, &run, "made with another prompt config");
+    // A stage folder that does not verify any more.
+    let items = run.join("prompt/items.art");
+    let mut bytes = std::fs::read(&items).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    std::fs::write(&items, bytes).unwrap();
+    refuse(&cfg, &run, "its outputs do not verify");
+    refuse(
+        &cfg,
+        &tmp.path().join("empty"),
+        "has no finished ingest stage",
+    );
+}

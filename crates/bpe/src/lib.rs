@@ -101,7 +101,7 @@ impl Bpe {
                     break;
                 }
                 let word = piece.as_bytes();
-                if let Some(&id) = self.model.vocab.get(word) {
+                if let Some(id) = self.model.lookup(word) {
                     if self.model.ignore_merges || word.len() == 1 {
                         out.push(id);
                         continue;

@@ -160,25 +160,32 @@ pub fn load(json: &[u8]) -> Result<Loaded> {
         .map(|&(_, id)| id as usize + 1)
         .max()
         .unwrap_or(0);
-    let mut token_bytes: Vec<Box<[u8]>> = vec![Box::default(); size];
-    let mut vocab = FxHashMap::default();
-    vocab.reserve(m.vocab.0.len());
+    let mut model = Model {
+        token_bytes: vec![Box::default(); size],
+        short: FxHashMap::default(),
+        long: FxHashMap::default(),
+        byte_ids: [0; 256],
+        merges: FxHashMap::default(),
+        ignore_merges: m.ignore_merges,
+    };
+    model.short.reserve(m.vocab.0.len());
+    // Merges name tokens by their vocab strings: look them up as written.
+    let mut by_str: FxHashMap<&str, u32> = FxHashMap::default();
+    by_str.reserve(m.vocab.0.len());
     for (s, id) in &m.vocab.0 {
-        let bytes: Box<[u8]> = bytelevel::to_bytes(s, &alphabet)
-            .ok_or_else(|| anyhow!("vocab entry {s:?} is not in the byte-level alphabet"))?
-            .into();
-        token_bytes[*id as usize] = bytes.clone();
-        vocab.insert(bytes, *id);
+        let bytes = bytelevel::to_bytes(s, &alphabet)
+            .ok_or_else(|| anyhow!("vocab entry {s:?} is not in the byte-level alphabet"))?;
+        model.insert(&bytes, *id);
+        model.token_bytes[*id as usize] = bytes.into();
+        by_str.insert(s.as_ref(), *id);
     }
-    let mut byte_ids = [0u32; 256];
-    for (b, slot) in byte_ids.iter_mut().enumerate() {
-        *slot = *vocab
-            .get(&[b as u8][..])
+    for b in 0..=255u8 {
+        model.byte_ids[b as usize] = model
+            .lookup(&[b])
             .ok_or_else(|| anyhow!("byte {b:#04x} has no token"))?;
     }
-    let mut merges = FxHashMap::default();
-    merges.reserve(m.merges.len());
-    let mut joined = Vec::new();
+    model.merges.reserve(m.merges.len());
+    let mut joined = String::new();
     for (rank, merge) in m.merges.iter().enumerate() {
         let (a, b) = match merge {
             MergeJson::Joined(s) => s
@@ -186,34 +193,23 @@ pub fn load(json: &[u8]) -> Result<Loaded> {
                 .ok_or_else(|| anyhow!("merge {s:?} is not two tokens"))?,
             MergeJson::Pair(a, b) => (a.as_ref(), b.as_ref()),
         };
-        let bytes = |s: &str| {
-            bytelevel::to_bytes(s, &alphabet)
-                .ok_or_else(|| anyhow!("merge token {s:?} is not in the byte-level alphabet"))
-        };
-        let id = |bytes: &[u8]| {
-            vocab
-                .get(bytes)
+        joined.clear();
+        joined.push_str(a);
+        joined.push_str(b);
+        let id = |s: &str| {
+            by_str
+                .get(s)
                 .copied()
                 .ok_or_else(|| anyhow!("merge {a:?} {b:?} names a token not in the vocab"))
         };
-        let (a_bytes, b_bytes) = (bytes(a)?, bytes(b)?);
-        joined.clear();
-        joined.extend_from_slice(&a_bytes);
-        joined.extend_from_slice(&b_bytes);
         // Later duplicates win, as in tokenizers' HashMap built from the list.
-        merges.insert(
-            (u64::from(id(&a_bytes)?) << 32) | u64::from(id(&b_bytes)?),
+        model.merges.insert(
+            (u64::from(id(a)?) << 32) | u64::from(id(b)?),
             (rank as u32, id(&joined)?),
         );
     }
     Ok(Loaded {
-        model: Model {
-            token_bytes,
-            vocab,
-            byte_ids,
-            merges,
-            ignore_merges: m.ignore_merges,
-        },
+        model,
         added: f.added_tokens,
     })
 }

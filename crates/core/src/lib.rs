@@ -10,6 +10,7 @@ pub mod manifest;
 pub mod obs;
 pub mod recipe;
 pub mod records;
+pub mod shard;
 
 pub use artifact::{ArtifactError, ArtifactInfo, ArtifactReader, ArtifactWriter, Record};
 pub use records::{Candidate, Item};

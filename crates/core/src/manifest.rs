@@ -87,6 +87,9 @@ pub struct Manifest {
     /// Stage-specific figures (sample size, means, ...).
     #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub summary: serde_json::Value,
+    /// Set when this is one shard of a sharded run (`--shard i/N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::shard::ShardInfo>,
     pub threads: usize,
     pub wall_seconds: f64,
     /// Peak resident memory of the process when the stage finished (Linux only).
@@ -157,6 +160,7 @@ impl Manifest {
             counts,
             per_file: Vec::new(),
             summary: serde_json::Value::Null,
+            shard: None,
             threads: rayon::current_num_threads(),
             wall_seconds: started.elapsed().as_secs_f64(),
             peak_rss_bytes: None,

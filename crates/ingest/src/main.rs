@@ -29,6 +29,10 @@ struct Args {
     /// Worker threads (default: one per core). Output bytes do not depend on it.
     #[arg(long, env = "PRICER_THREADS")]
     threads: Option<usize>,
+    /// Run shard i of N (0-based, e.g. 0/4): a contiguous run of the input files, chosen
+    /// by size. `pricer-merge` joins the shards into the one-machine output.
+    #[arg(long)]
+    shard: Option<pricer_core::shard::ShardSpec>,
     /// Bytes of raw lines per unit of parallel work (tuning only).
     #[arg(long, default_value_t = run::DEFAULT_CHUNK_BYTES)]
     chunk_bytes: usize,
@@ -44,6 +48,7 @@ fn main() -> Result<()> {
     }
     let mut cfg = IngestConfig::new(inputs, &args.out);
     cfg.chunk_bytes = args.chunk_bytes;
+    cfg.shard = args.shard;
     let manifest = run::run(&cfg)?;
     println!("{}", run::summary_line(&manifest, &args.out));
     Ok(())

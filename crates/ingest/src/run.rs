@@ -1,7 +1,8 @@
 //! The ingest stage end to end: raw files -> `candidates.art`, `rejects.jsonl`,
 //! `manifest.json`. A reader thread decompresses and cuts chunks of whole lines; windows
-//! of chunks are processed in parallel and written in input order, so output bytes do not
-//! depend on the thread count and memory stays flat.
+//! of chunks are processed in parallel; a writer thread writes their results in input
+//! order while the next window is processed. Output bytes do not depend on the thread
+//! count, and memory stays flat (bounded channels on both sides).
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
@@ -12,6 +13,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use pricer_core::artifact::{sync_parent, temp_path, ArtifactWriter};
 use pricer_core::manifest::{fingerprint, Counts, FileCounts, InputRef, Manifest};
+use pricer_core::shard::{self, ShardInfo, ShardSpec};
 use pricer_core::{obs, Candidate};
 use rayon::prelude::*;
 
@@ -31,6 +33,9 @@ pub struct IngestConfig {
     pub out_dir: PathBuf,
     /// Tuning only: never changes output bytes.
     pub chunk_bytes: usize,
+    /// Only this shard's contiguous run of `inputs` (`--shard i/N`); records keep their
+    /// file index in the whole list, so shards concatenate into the one-machine output.
+    pub shard: Option<ShardSpec>,
 }
 
 impl IngestConfig {
@@ -39,6 +44,7 @@ impl IngestConfig {
             inputs,
             out_dir: out_dir.into(),
             chunk_bytes: DEFAULT_CHUNK_BYTES,
+            shard: None,
         }
     }
 
@@ -75,9 +81,9 @@ enum Msg {
     Failed(SourceError),
 }
 
-fn read_all(inputs: Vec<InputFile>, chunk_bytes: usize, tx: SyncSender<Msg>) {
+fn read_all(inputs: Vec<InputFile>, first_file: usize, chunk_bytes: usize, tx: SyncSender<Msg>) {
     for (idx, input) in inputs.iter().enumerate() {
-        let file = idx as u32;
+        let file = (first_file + idx) as u32;
         let fail = |reason: String| SourceError::Decompress {
             path: input.path.clone(),
             reason,
@@ -253,37 +259,77 @@ impl Drop for RejectsWriter {
     }
 }
 
+/// The writer thread: candidates and rejects of each chunk, in input order. Returns the
+/// candidates artifact's info after `None` (the end); if the channel closes without it
+/// (an error upstream), the temporaries are dropped and nothing is renamed into place.
+fn write_all(
+    rx: Receiver<Option<ChunkResult>>,
+    mut candidates: ArtifactWriter<Candidate>,
+    mut rejects: RejectsWriter,
+    paths: Vec<String>,
+) -> Result<pricer_core::ArtifactInfo> {
+    let mut done = false;
+    for r in rx {
+        let Some(r) = r else {
+            done = true;
+            break;
+        };
+        for c in &r.kept {
+            candidates.write(c)?;
+        }
+        for (line, reject) in &r.rejects {
+            rejects.write(&paths[r.file as usize], *line, reject)?;
+        }
+    }
+    anyhow::ensure!(done, "ingest stopped before the end of its input");
+    let info = candidates.finish()?;
+    rejects.finish()?;
+    Ok(info)
+}
+
 /// Runs ingest; returns the manifest it wrote.
 pub fn run(cfg: &IngestConfig) -> Result<Manifest> {
     let started = Instant::now();
     let _span = tracing::info_span!("ingest", files = cfg.inputs.len()).entered();
     fs::create_dir_all(&cfg.out_dir)
         .with_context(|| format!("{}: cannot create output folder", cfg.out_dir.display()))?;
-    let total_bytes: u64 = cfg
+    let sizes: Vec<u64> = cfg
         .inputs
         .iter()
-        .filter_map(|i| fs::metadata(&i.path).ok())
-        .map(|m| m.len())
-        .sum();
+        .map(|i| fs::metadata(&i.path).map(|m| m.len()).unwrap_or(0))
+        .collect();
+    // The files this run reads: all, or one shard's contiguous run of them.
+    let range = match cfg.shard {
+        Some(s) => shard::file_ranges(&sizes, s.count)[s.index as usize].clone(),
+        None => 0..cfg.inputs.len(),
+    };
+    let total_bytes: u64 = sizes[range.clone()].iter().sum();
     let progress = obs::progress(Some(total_bytes), "ingest");
 
     let threads = rayon::current_num_threads();
     let window = threads * 4;
     let (tx, rx) = sync_channel::<Msg>(window * 2);
-    let inputs = cfg.inputs.clone();
+    let inputs = cfg.inputs[range.clone()].to_vec();
+    let first_file = range.start;
     let chunk_bytes = cfg.chunk_bytes;
     let reader = std::thread::Builder::new()
         .name("ingest-reader".into())
-        .spawn(move || read_all(inputs, chunk_bytes, tx))
+        .spawn(move || read_all(inputs, first_file, chunk_bytes, tx))
         .context("cannot start the reader thread")?;
 
-    let mut candidates = ArtifactWriter::<Candidate>::create(cfg.out_dir.join(CANDIDATES))?;
-    let mut rejects = RejectsWriter::create(cfg.out_dir.join(REJECTS))?;
+    let candidates = ArtifactWriter::<Candidate>::create(cfg.out_dir.join(CANDIDATES))?;
+    let rejects = RejectsWriter::create(cfg.out_dir.join(REJECTS))?;
     let paths: Vec<String> = cfg
         .inputs
         .iter()
         .map(|i| i.path.display().to_string())
         .collect();
+    let (to_writer, from_main) = sync_channel::<Option<ChunkResult>>(window);
+    let writer_paths = paths.clone();
+    let writer = std::thread::Builder::new()
+        .name("ingest-writer".into())
+        .spawn(move || write_all(from_main, candidates, rejects, writer_paths))
+        .context("cannot start the writer thread")?;
     let mut per_file: Vec<FileCounts> = cfg
         .inputs
         .iter()
@@ -297,7 +343,11 @@ pub fn run(cfg: &IngestConfig) -> Result<Manifest> {
     let mut input_refs: Vec<Option<InputRef>> = vec![None; cfg.inputs.len()];
     let mut done_bytes = 0u64;
 
+    let mut writer_stopped = false;
     while let Some(msgs) = next_window(&rx, window) {
+        if writer_stopped {
+            break;
+        }
         let results: Vec<Option<ChunkResult>> = msgs
             .par_iter()
             .map(|m| match m {
@@ -312,14 +362,13 @@ pub fn run(cfg: &IngestConfig) -> Result<Manifest> {
             match msg {
                 Msg::Chunk(_, raw) => {
                     let r = result.expect("chunks have results");
-                    for c in &r.kept {
-                        candidates.write(c)?;
-                    }
-                    for (line, reject) in &r.rejects {
-                        rejects.write(&paths[r.file as usize], *line, reject)?;
-                    }
                     per_file[r.file as usize].counts.add(&r.counts);
                     progress.set_position(done_bytes + raw);
+                    if to_writer.send(Some(r)).is_err() {
+                        // The writer stopped on an error: it says which below.
+                        writer_stopped = true;
+                        break;
+                    }
                 }
                 Msg::FileDone {
                     file,
@@ -337,6 +386,9 @@ pub fn run(cfg: &IngestConfig) -> Result<Manifest> {
                 }
                 Msg::Failed(e) => {
                     progress.abandon();
+                    drop(to_writer);
+                    // The writer's temporaries go with it; its own error is secondary.
+                    let _ = writer.join();
                     return Err(
                         anyhow::Error::new(e).context("ingest stopped; nothing was written")
                     );
@@ -344,17 +396,21 @@ pub fn run(cfg: &IngestConfig) -> Result<Manifest> {
             }
         }
     }
+    let _ = to_writer.send(None);
+    drop(rx); // a reader still sending (after a writer error) stops at once
+    let candidates_info = writer
+        .join()
+        .map_err(|_| anyhow::anyhow!("the writer thread panicked"))??;
     reader
         .join()
         .map_err(|_| anyhow::anyhow!("the reader thread panicked"))?;
     progress.finish_and_clear();
 
     let inputs: Vec<InputRef> = input_refs
-        .into_iter()
+        .drain(range.clone())
         .collect::<Option<Vec<_>>>()
         .context("the reader stopped before the end of its inputs")?;
-    let candidates_info = candidates.finish()?;
-    rejects.finish()?;
+    let per_file: Vec<FileCounts> = per_file.drain(range.clone()).collect();
     let mut counts = Counts::default();
     for f in &per_file {
         counts.add(&f.counts);
@@ -375,6 +431,22 @@ pub fn run(cfg: &IngestConfig) -> Result<Manifest> {
     );
     manifest.per_file = per_file;
     manifest.threads = threads;
+    if let Some(spec) = cfg.shard {
+        manifest.shard = Some(ShardInfo {
+            index: spec.index,
+            count: spec.count,
+            first_file: range.start as u32,
+            files: range.len() as u32,
+            all_inputs: paths,
+        });
+        // A shard is not the whole run: its fingerprint says which part it is.
+        let digests: Vec<&str> = manifest.inputs.iter().map(|i| i.digest.as_str()).collect();
+        manifest.fingerprint = fingerprint(
+            STAGE,
+            &digests,
+            &serde_json::json!({"config": manifest.config, "shard": spec.to_string()}),
+        );
+    }
     manifest.write(&cfg.out_dir)?;
     Ok(manifest)
 }

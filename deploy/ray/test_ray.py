@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""The Ray driver against `xtask pipeline`: starts a local Ray cluster, runs the fixtures
+and a generated corpus through driver.py with 4 (and 5) shards, and checks that every
+exported file, and every ingest/prompt/split artifact, equals the one-machine run's.
+
+    python deploy/ray/test_ray.py   # needs: pip install ray; cargo build --release --workspace --bins
+    (PRICER_BIN_DIR=target/debug to use debug binaries, as CI does)
+
+Run from the repository root (cargo xtask ci runs it). Exits non-zero on any difference.
+"""
+import filecmp
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BINS = os.path.abspath(os.path.join(REPO, os.environ.get("PRICER_BIN_DIR", "target/release")))
+PY = sys.executable
+
+
+def sh(*argv, **kw):
+    p = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, **kw)
+    if p.returncode != 0:
+        sys.exit(f"FAILED: {' '.join(argv)}\n{p.stdout}\n{p.stderr}")
+    return p.stdout
+
+
+def files_under(root):
+    out = []
+    for d, _, names in os.walk(root):
+        out += [os.path.relpath(os.path.join(d, n), root) for n in names]
+    return sorted(out)
+
+
+def compare(one, many, label):
+    checked = 0
+    for stage, names in [("ingest", ["candidates.art", "rejects.jsonl"]),
+                         ("prompt", ["items.art", "rejects.jsonl"]),
+                         ("split", ["train.art", "test.art"])]:
+        for n in names:
+            a, b = os.path.join(one, stage, n), os.path.join(many, stage, n)
+            assert filecmp.cmp(a, b, shallow=False), f"{label}: {stage}/{n} differs"
+            checked += 1
+    exported = [f for f in files_under(os.path.join(one, "export")) if f != "manifest.json"]
+    assert exported == [f for f in files_under(os.path.join(many, "export")) if f != "manifest.json"], \
+        f"{label}: exported file lists differ"
+    for f in exported:
+        assert filecmp.cmp(os.path.join(one, "export", f), os.path.join(many, "export", f), shallow=False), \
+            f"{label}: export/{f} differs"
+        checked += 1
+    for stage in ["ingest", "prompt", "split", "export"]:
+        fa = json.load(open(os.path.join(one, stage, "manifest.json")))["fingerprint"]
+        fb = json.load(open(os.path.join(many, stage, "manifest.json")))["fingerprint"]
+        assert fa == fb, f"{label}: {stage} fingerprint differs"
+    return checked, exported
+
+
+def main():
+    for b in ["pricer-ingest", "pricer-prompt", "pricer-merge", "xtask"]:
+        if not os.path.exists(os.path.join(BINS, b)):
+            sys.exit(f"{BINS}/{b} is missing: cargo build --release --workspace --bins")
+    tmp = tempfile.mkdtemp(prefix="pricer-ray-")
+    ray_tmp = os.path.join(tmp, "ray")
+    try:
+        corpus = os.path.join(tmp, "corpus")
+        sh(os.path.join(BINS, "xtask"), "synth", corpus, "--rows", "1500")
+        synth_cfg = os.path.join(tmp, "synth.toml")
+        with open(synth_cfg, "w") as f:
+            f.write(f'[input]\npaths = ["{corpus}"]\n\n[tokenizer]\n'
+                    'path = "fixtures/tokenizers/llama-3.1/tokenizer.json"\n\n'
+                    '[split]\ntrain = 2000\ntest = 300\n')
+        # A local cluster with more logical CPUs than cores, so shard tasks overlap.
+        sh("ray", "start", "--head", "--num-cpus", "4", "--include-dashboard=false",
+           "--temp-dir", ray_tmp, "--disable-usage-stats",
+           env={**os.environ, "PATH": os.path.dirname(PY) + os.pathsep + os.environ["PATH"]})
+        try:
+            for label, cfg, shards in [("fixtures", "xtask/configs/fixtures.toml", 4),
+                                       ("synthetic corpus", synth_cfg, 5)]:
+                one, many = os.path.join(tmp, label, "one"), os.path.join(tmp, label, "ray")
+                sh(os.path.join(BINS, "xtask"), "pipeline", "--config", cfg, "--out", one)
+                out = sh(PY, "deploy/ray/driver.py", "--config", cfg, "--out", many,
+                         "--shards", str(shards), "--address", "auto", "--bin-dir", BINS)
+                print(out.strip().splitlines()[-1])
+                checked, exported = compare(one, many, label)
+                summary = json.load(open(os.path.join(many, "run-summary.json")))
+                assert len(summary["shard_tasks"]) == shards
+                print(f"{label}: {shards} shards on Ray == one machine: {checked} files identical "
+                      f"({', '.join(exported)})")
+        finally:
+            subprocess.run(["ray", "stop", "--force"], cwd=REPO, capture_output=True,
+                           env={**os.environ, "PATH": os.path.dirname(PY) + os.pathsep + os.environ["PATH"]})
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("ray: ok")
+
+
+if __name__ == "__main__":
+    main()
