@@ -9,6 +9,7 @@
 
 pub mod bytelevel;
 pub mod classes;
+pub mod compiled;
 pub mod load;
 pub mod model;
 pub mod pretok;
@@ -30,9 +31,42 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// Words that needed merging -> their tokens.
 type WordCache = FxHashMap<Box<[u8]>, Box<[u32]>>;
 
+/// Slots of the per-thread table of recent whole-word tokens.
+const HOT_SLOTS: usize = 1 << 12;
+
+/// Recent short pieces that are one token, direct-mapped: a few common words make most
+/// of a text, and this 80 KB table answers them without touching the 3 MB vocabulary.
+struct Hot {
+    keys: Vec<u128>,
+    ids: Vec<u32>,
+}
+
+impl Hot {
+    fn new() -> Hot {
+        // Key 0 (an empty word) is never looked up, so it marks an empty slot.
+        Hot {
+            keys: vec![0; HOT_SLOTS],
+            ids: vec![0; HOT_SLOTS],
+        }
+    }
+
+    #[inline]
+    fn slot(key: u128) -> usize {
+        let h = ((key as u64) ^ ((key >> 64) as u64).rotate_left(29))
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (h >> 52) as usize
+    }
+}
+
+struct Caches {
+    model: u64,
+    words: WordCache,
+    hot: Hot,
+}
+
 thread_local! {
-    /// (model id, cache): one cache per thread, for the model used last.
-    static CACHE: RefCell<(u64, WordCache)> = RefCell::new((0, WordCache::default()));
+    /// One set of caches per thread, for the model used last.
+    static CACHE: RefCell<Caches> = RefCell::new(Caches { model: 0, words: WordCache::default(), hot: Hot::new() });
 }
 
 pub struct Bpe {
@@ -81,6 +115,23 @@ impl Bpe {
         })
     }
 
+    /// The compiled form of this encoder (see [`compiled`]), labelled with the digest of
+    /// the tokenizer file it came from.
+    pub fn to_compiled(&self, source_digest: &str) -> Vec<u8> {
+        compiled::encode(&self.model, &self.guard, source_digest)
+    }
+
+    /// An encoder from its compiled form; an error if the bytes are damaged, of another
+    /// format version, or compiled from another file than `source_digest` names.
+    pub fn from_compiled(bytes: &[u8], source_digest: &str) -> Result<Bpe> {
+        let (model, guard) = compiled::decode(bytes, source_digest)?;
+        Ok(Bpe {
+            model,
+            guard,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+        })
+    }
+
     /// Whether [`Bpe::encode`] is exact for `text` (it holds no added token).
     pub fn covers(&self, text: &str) -> bool {
         self.guard.is_empty() || !text.contains(&self.guard)
@@ -91,17 +142,34 @@ impl Bpe {
     pub fn encode_into(&self, text: &str, limit: usize, out: &mut Vec<u32>) {
         CACHE.with(|cache| {
             let mut cache = cache.borrow_mut();
-            if cache.0 != self.id || cache.1.len() > CACHE_WORDS {
-                cache.0 = self.id;
-                cache.1.clear();
+            if cache.model != self.id {
+                cache.model = self.id;
+                cache.words.clear();
+                cache.hot = Hot::new();
             }
-            let words = &mut cache.1;
+            if cache.words.len() > CACHE_WORDS {
+                cache.words.clear();
+            }
+            let Caches { words, hot, .. } = &mut *cache;
             for piece in pretok::pieces(text) {
                 if out.len() >= limit {
                     break;
                 }
                 let word = piece.as_bytes();
-                if let Some(id) = self.model.lookup(word) {
+                let key = model::pack(word);
+                if let Some(key) = key.filter(|_| self.model.ignore_merges) {
+                    let slot = Hot::slot(key);
+                    if hot.keys[slot] == key {
+                        out.push(hot.ids[slot]);
+                        continue;
+                    }
+                    if let Some(&id) = self.model.short.get(&key) {
+                        hot.keys[slot] = key;
+                        hot.ids[slot] = id;
+                        out.push(id);
+                        continue;
+                    }
+                } else if let Some(id) = self.model.lookup(word) {
                     if self.model.ignore_merges || word.len() == 1 {
                         out.push(id);
                         continue;

@@ -210,3 +210,25 @@ proptest! {
         assert_same(&text);
     }
 }
+
+#[test]
+fn the_compiled_form_encodes_the_same_and_refuses_damage() {
+    let fast = &both().1;
+    let bytes = fast.to_compiled("digest-of-the-file");
+    let again = Bpe::from_compiled(&bytes, "digest-of-the-file").expect("loads");
+    for text in [
+        "Hello world's 12345 items!!\n\n  ok",
+        "héllo wörld — “quoted” 👍🏽",
+        "x'ſ ½²³ ٣٤٥ 中文",
+    ] {
+        assert_eq!(again.encode(text), fast.encode(text));
+        assert_eq!(again.covers(text), fast.covers(text));
+    }
+    assert_eq!(again.decode(&[9906, 1917]), fast.decode(&[9906, 1917]));
+    assert!(Bpe::from_compiled(&bytes, "another-file").is_err());
+    let mut flipped = bytes.clone();
+    flipped[bytes.len() / 2] ^= 1;
+    assert!(Bpe::from_compiled(&flipped, "digest-of-the-file").is_err());
+    assert!(Bpe::from_compiled(&bytes[..bytes.len() - 1], "digest-of-the-file").is_err());
+    assert!(Bpe::from_compiled(b"", "digest-of-the-file").is_err());
+}
