@@ -129,7 +129,7 @@ impl Manifest {
         let mut f = fs::File::create(&tmp).map_err(io)?;
         serde_json::to_writer_pretty(&mut f, &this).map_err(|e| io(e.into()))?;
         f.write_all(b"\n").map_err(io)?;
-        f.sync_all().map_err(io)?;
+        crate::artifact::sync_file(&f).map_err(io)?;
         drop(f);
         fs::rename(&tmp, &path).map_err(|source| ManifestError::Io {
             path: path.clone(),

@@ -83,7 +83,7 @@ impl TableWriter {
         let file = w
             .into_inner()
             .with_context(|| format!("{}: write failed", self.tmp.display()))?;
-        file.sync_all()?;
+        pricer_core::artifact::sync_file(&file)?;
         let bytes = file.metadata()?.len();
         drop(file);
         fs::rename(&self.tmp, &self.path)

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use pricer_core::artifact::{verify, ArtifactReader};
+use pricer_core::artifact::{header_info, verify, ArtifactReader};
 use pricer_core::manifest::{fingerprint, Counts, InputRef, Manifest};
 use pricer_core::{obs, Item};
 
@@ -134,7 +134,7 @@ fn copy_artifact(src: &Path, dst: &Path) -> Result<()> {
     }
     let tmp = pricer_core::artifact::temp_path(dst);
     let copied = fs::copy(src, &tmp)
-        .and_then(|_| fs::File::open(&tmp)?.sync_all())
+        .and_then(|_| pricer_core::artifact::sync_file(&fs::File::open(&tmp)?))
         .with_context(|| format!("{}: cannot copy {} there", tmp.display(), src.display()));
     if let Err(e) = copied {
         let _ = fs::remove_file(&tmp);
@@ -251,7 +251,9 @@ pub fn run(cfg: &ExportConfig) -> Result<Manifest> {
             );
             continue;
         }
-        let info = verify(&src)?;
+        // Read whole by the hub writer, whose reader checks the body at the end; the
+        // copy into items/ is made only after that.
+        let info = header_info(&src)?;
         inputs.push(InputRef {
             path: src.display().to_string(),
             digest: info.digest.clone(),
@@ -260,7 +262,7 @@ pub fn run(cfg: &ExportConfig) -> Result<Manifest> {
         sources.push((split, src, info.count));
     }
     let items_src = cfg.items_dir.join("items.art");
-    let info = verify(&items_src)?;
+    let info = header_info(&items_src)?;
     inputs.push(InputRef {
         path: items_src.display().to_string(),
         digest: info.digest.clone(),

@@ -242,7 +242,7 @@ impl RejectsWriter {
             .into_inner()
             .map_err(|e| e.into_error())
             .with_context(|| format!("{}: write failed", self.tmp.display()))?;
-        f.sync_all()
+        pricer_core::artifact::sync_file(&f)
             .with_context(|| format!("{}: sync failed", self.tmp.display()))?;
         fs::rename(&self.tmp, &self.path)
             .with_context(|| format!("{}: cannot rename into place", self.path.display()))?;

@@ -144,7 +144,7 @@ fn concat_lines(parts: &[PathBuf], dst: &Path) -> Result<()> {
                 r.consume(n);
             }
         }
-        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        pricer_core::artifact::sync_file(&out.into_inner().map_err(|e| e.into_error())?)?;
         Ok(())
     })();
     if let Err(e) = result {

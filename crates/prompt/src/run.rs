@@ -153,7 +153,7 @@ fn write_windows(
         .into_inner()
         .map_err(|e| e.into_error())
         .with_context(|| format!("{}: write failed", rejects_tmp.display()))?;
-    f.sync_all()?;
+    pricer_core::artifact::sync_file(&f)?;
     Ok((items_info, counts))
 }
 
@@ -161,7 +161,8 @@ pub fn run(cfg: &PromptConfig, tok: &LoadedTokenizer) -> Result<Manifest> {
     let started = Instant::now();
     let _span = tracing::info_span!("prompt").entered();
     let candidates_path = cfg.candidates_path();
-    let input_info = pricer_core::artifact::verify(&candidates_path)?;
+    // The reader checks the body against the header's digest as it finishes.
+    let input_info = pricer_core::artifact::header_info(&candidates_path)?;
     let reader = ArtifactReader::<Candidate>::open(&candidates_path)?;
     let upstream = upstream_manifest(&candidates_path);
     let paths = source_paths(upstream.as_ref());
@@ -193,6 +194,9 @@ pub fn run(cfg: &PromptConfig, tok: &LoadedTokenizer) -> Result<Manifest> {
     let (to_main, from_reader) = sync_channel::<Result<Vec<Candidate>>>(2);
     let (to_writer, from_main) = sync_channel::<ToWriter>(2);
     let result = std::thread::scope(|scope| -> Result<(pricer_core::ArtifactInfo, Counts)> {
+        // Owned here, so that any early return closes the writer's channel: without a
+        // `Done` it then drops its temporaries instead of waiting forever.
+        let to_writer = to_writer;
         scope.spawn(move || read_windows(reader, window, to_main));
         let writer = scope.spawn(|| write_windows(from_main, items, rejects, &rejects_tmp, &paths));
         for batch in from_reader {

@@ -176,12 +176,58 @@ pub fn resolve(source: &TokenizerSource) -> Result<PathBuf> {
     }
 }
 
+/// Where compiled tokenizers are kept: `PRICER_CACHE_DIR` (empty or `off`: nowhere), else
+/// `$XDG_CACHE_HOME/pricer`, else `~/.cache/pricer`.
+pub fn cache_dir() -> Option<PathBuf> {
+    match std::env::var_os("PRICER_CACHE_DIR") {
+        Some(v) if v.is_empty() || v == "off" => None,
+        Some(v) => Some(PathBuf::from(v)),
+        None => std::env::var_os("XDG_CACHE_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+            .map(|d| d.join("pricer")),
+    }
+}
+
+/// The fast encoder for the tokenizer file with `digest`: from its compiled form in the
+/// cache when that is intact, else compiled from the JSON (and cached, best effort:
+/// written to a temporary file and renamed, so readers never see half a file).
+fn fast_encoder(json: &[u8], digest: &str) -> Result<Bpe> {
+    let cached = cache_dir().map(|d| d.join(format!("bpe-{digest}.bin")));
+    if let Some(path) = &cached {
+        if let Ok(bytes) = std::fs::read(path) {
+            match Bpe::from_compiled(&bytes, digest) {
+                Ok(bpe) => return Ok(bpe),
+                Err(e) => {
+                    tracing::info!(cache = %path.display(), "compiled tokenizer not used, rebuilding: {e:#}")
+                }
+            }
+        }
+    }
+    let bpe = Bpe::from_tokenizer_json(json)?;
+    if let Some(path) = &cached {
+        let tmp = pricer_core::artifact::temp_path(path);
+        let written = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|_| std::fs::write(&tmp, bpe.to_compiled(digest)))
+            .and_then(|_| std::fs::rename(&tmp, path));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            tracing::debug!(cache = %path.display(), "cannot cache the compiled tokenizer: {e}");
+        }
+    }
+    Ok(bpe)
+}
+
 /// Loads a tokenizer, with errors that say which file and what to do.
 pub fn load(source: &TokenizerSource) -> Result<LoadedTokenizer> {
     let path = resolve(source)?;
     let bytes = read_tokenizer_bytes(&path)?;
     let reference = OnceLock::new();
-    let (fast, fast_refused) = match Bpe::from_tokenizer_json(&bytes) {
+    let digest = pricer_core::digest::bytes_digest(&bytes);
+    let (fast, fast_refused) = match fast_encoder(&bytes, &digest) {
         Ok(b) => (Some(b), None),
         Err(e) => {
             // Not a file the fast encoder implements: tokenizers must take it, now.
@@ -194,7 +240,7 @@ pub fn load(source: &TokenizerSource) -> Result<LoadedTokenizer> {
         fast,
         fast_refused,
         reference,
-        digest: pricer_core::digest::bytes_digest(&bytes),
+        digest,
         json: bytes,
         path,
     })

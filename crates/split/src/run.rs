@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use pricer_core::artifact::{verify, ArtifactReader, ArtifactWriter};
+use pricer_core::artifact::{header_info, verify, ArtifactReader, ArtifactWriter};
 use pricer_core::manifest::{fingerprint, Counts, InputRef, Manifest};
 use pricer_core::{obs, Item};
 use serde::{Deserialize, Serialize};
@@ -199,7 +199,8 @@ pub fn run(cfg: &SplitConfig) -> Result<(Manifest, SplitSummary)> {
     let _span = tracing::info_span!("split").entered();
     cfg.sample.validate().map_err(anyhow::Error::msg)?;
     let items_path = cfg.items_path();
-    let input = verify(&items_path)?;
+    // Both passes read the whole artifact, and its reader checks the body at the end.
+    let input = header_info(&items_path)?;
     let (keys, categories) = read_keys(&items_path)?;
     let sample = price_balanced_sample(&keys, &categories, &cfg.sample)
         .with_context(|| format!("price-balanced sample of {}", items_path.display()))?;
