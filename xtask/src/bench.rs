@@ -157,6 +157,23 @@ fn timed(
     })
 }
 
+/// target/bench/llama-3.1: the bundled tokenizer files, uncompressed (made once).
+pub fn bench_tokenizer_dir() -> Result<PathBuf> {
+    let dir = PathBuf::from("target/bench/llama-3.1");
+    std::fs::create_dir_all(&dir)?;
+    let bundled = Path::new("fixtures/tokenizers/llama-3.1");
+    let json = dir.join("tokenizer.json");
+    if !json.is_file() {
+        let zst = std::fs::read(bundled.join("tokenizer.json.zst"))?;
+        std::fs::write(&json, zstd::decode_all(&zst[..])?)?;
+    }
+    let config = dir.join("tokenizer_config.json");
+    if !config.is_file() {
+        std::fs::copy(bundled.join("tokenizer_config.json"), &config)?;
+    }
+    Ok(dir)
+}
+
 /// The floor: one `tokenizers` encode of every candidate text, `threads` threads.
 pub fn encode_floor(
     candidates: &Path,
@@ -240,7 +257,9 @@ pub fn end_to_end(a: &E2eArgs) -> Result<Vec<StageTiming>> {
     if run.exists() {
         std::fs::remove_dir_all(&run)?;
     }
-    let tokenizer = PathBuf::from("fixtures/tokenizers/llama-3.1/tokenizer.json");
+    // The bundled Llama 3.1 tokenizer, uncompressed: the same files the Python reference
+    // reads, so neither side pays for decompressing it.
+    let tokenizer = bench_tokenizer_dir()?;
     let t = threads.to_string();
     let th = std::ffi::OsStr::new(&t);
     let (ingest, prompt, split, audit, export) = (
@@ -272,6 +291,8 @@ pub fn end_to_end(a: &E2eArgs) -> Result<Vec<StageTiming>> {
                 o(&prompt),
                 "--threads".into(),
                 th.into(),
+                "--tokenizer".into(),
+                o(&tokenizer),
             ],
             &prompt,
         ),
@@ -378,7 +399,7 @@ pub fn end_to_end(a: &E2eArgs) -> Result<Vec<StageTiming>> {
                 "--workers",
                 &threads.to_string(),
                 "--tokenizer",
-                "target/bench/llama-3.1",
+                tokenizer.to_str().unwrap_or("target/bench/llama-3.1"),
                 "--out",
             ])
             .arg(run.join("ref-items.jsonl"))
