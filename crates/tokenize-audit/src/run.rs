@@ -197,10 +197,19 @@ pub fn render_report(a: &Audit, points: &[(f32, f32)]) -> String {
     let mut charts = vec![
         svg::scatter(
             "chart-scatter",
-            &format!(
-                "Prompt length vs price ({} items, r = {:.3})",
-                s.items, s.chars_price_correlation
-            ),
+            &if (points.len() as u64) < s.items {
+                format!(
+                    "Prompt length vs price ({} items, {} of them plotted at random, r = {:.3})",
+                    s.items,
+                    points.len(),
+                    s.chars_price_correlation
+                )
+            } else {
+                format!(
+                    "Prompt length vs price ({} items, r = {:.3})",
+                    s.items, s.chars_price_correlation
+                )
+            },
             "prompt length (characters)",
             "price ($)",
             points,

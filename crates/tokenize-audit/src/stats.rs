@@ -48,9 +48,16 @@ pub struct Accumulator {
     sxx: f64,
     syy: f64,
     sxy: f64,
-    /// (prompt characters, price) per item, for the scatter.
+    /// (prompt characters, price) of every item, or of a uniform sample of
+    /// [`SCATTER_POINTS`] once there are more (reservoir sampling), for the scatter.
     pub points: Vec<(f32, f32)>,
+    /// splitmix64 state for the reservoir: fixed start, so reports are reproducible.
+    rng: u64,
 }
+
+/// Most points the scatter keeps: beyond this many items it plots a uniform sample, so
+/// the audit's memory does not grow with the corpus (a PNG of 200,000 points is dense).
+pub const SCATTER_POINTS: usize = 200_000;
 
 impl Accumulator {
     pub fn add(&mut self, item: &Item) {
@@ -88,7 +95,21 @@ impl Accumulator {
         self.sxx += x * x;
         self.syy += y * y;
         self.sxy += x * y;
-        self.points.push((x as f32, y as f32));
+        let point = (x as f32, y as f32);
+        if self.points.len() < SCATTER_POINTS {
+            self.points.push(point);
+        } else {
+            // Algorithm R: item n replaces a kept point with probability SCATTER_POINTS / n.
+            self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.rng;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            let j = ((u128::from(z) * u128::from(self.n)) >> 64) as usize;
+            if j < SCATTER_POINTS {
+                self.points[j] = point;
+            }
+        }
     }
 
     pub fn finish(&self) -> ItemStats {
@@ -154,4 +175,48 @@ pub fn price_histogram(prices: &[f64], width: f64) -> Histogram {
         bins[b] += 1;
     }
     price_histogram_from_bins(&bins, width)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(i: usize) -> Item {
+        Item {
+            category: "Automotive".into(),
+            title: String::new(),
+            price: (i % 999) as f64 + 0.5,
+            prompt: "x".repeat(100 + i % 7),
+            token_count: 170,
+        }
+    }
+
+    #[test]
+    fn the_scatter_keeps_a_bounded_reproducible_uniform_sample() {
+        let n = SCATTER_POINTS + SCATTER_POINTS / 4;
+        let (mut a, mut b) = (Accumulator::default(), Accumulator::default());
+        for i in 0..n {
+            a.add(&item(i));
+            b.add(&item(i));
+        }
+        assert_eq!(a.points.len(), SCATTER_POINTS);
+        assert_eq!(a.points, b.points, "the same items give the same sample");
+        assert_eq!(
+            a.finish().items,
+            n as u64,
+            "statistics still cover every item"
+        );
+        // Items after the first SCATTER_POINTS replace about a fifth of the kept ones.
+        let mut small = Accumulator::default();
+        for i in 0..SCATTER_POINTS {
+            small.add(&item(i));
+        }
+        let replaced = a
+            .points
+            .iter()
+            .zip(&small.points)
+            .filter(|(x, y)| x != y)
+            .count();
+        assert!(replaced > SCATTER_POINTS / 10, "only {replaced} replaced");
+    }
 }
