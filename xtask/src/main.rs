@@ -6,6 +6,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod bench_bpe;
 mod ci;
 mod config;
 mod dump;
@@ -126,6 +127,13 @@ enum BenchTask {
         #[arg(long, default_value_t = 2)]
         threads: usize,
     },
+    /// pricer-bpe against tokenizers, id for id, on generated texts, and their speeds.
+    Bpe {
+        #[arg(long, default_value_t = 2_000_000)]
+        texts: usize,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
     /// Peak memory of the split stage on synthetic items.
     SplitMemory {
         #[arg(long, default_value_t = 3_000_000)]
@@ -165,6 +173,9 @@ fn main() -> Result<()> {
             bless,
             expectations,
         } => regress::run(bless, expectations),
+        Task::Bench {
+            which: BenchTask::Bpe { texts, threads },
+        } => bench_bpe::run(texts, threads),
         Task::Bench {
             which: BenchTask::SplitMemory { items },
         } => bench::split_memory(items),
