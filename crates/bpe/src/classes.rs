@@ -2,6 +2,8 @@
 //! (`\p{L}`, `\p{N}`, `\s`, and case folds for the contractions). Python's `str.isspace`
 //! differs (it includes U+001C..U+001F), so these tables are Oniguruma's own.
 
+use pricer_pycompat::unicode::in_ranges;
+
 use crate::tables;
 
 /// What the regex can tell apart about one char.
@@ -15,20 +17,6 @@ pub enum Class {
     Newline,
     /// None of the above (punctuation, symbols, marks, controls, unassigned).
     Other,
-}
-
-fn in_ranges(ranges: &[(u32, u32)], cp: u32) -> bool {
-    ranges
-        .binary_search_by(|&(lo, hi)| {
-            if hi < cp {
-                std::cmp::Ordering::Less
-            } else if lo > cp {
-                std::cmp::Ordering::Greater
-            } else {
-                std::cmp::Ordering::Equal
-            }
-        })
-        .is_ok()
 }
 
 const fn ascii_classes() -> [Class; 128] {
@@ -60,11 +48,11 @@ pub fn class(c: char) -> Class {
     if cp < 128 {
         return ASCII[cp as usize];
     }
-    if in_ranges(tables::LETTER, cp) {
+    if in_ranges(tables::LETTER, c) {
         Class::Letter
-    } else if in_ranges(tables::NUMBER, cp) {
+    } else if in_ranges(tables::NUMBER, c) {
         Class::Number
-    } else if in_ranges(tables::SPACE, cp) {
+    } else if in_ranges(tables::SPACE, c) {
         Class::Space
     } else {
         Class::Other
@@ -85,7 +73,7 @@ pub fn folds_to(c: char, letter: u8) -> bool {
         b'd' => tables::FOLD_D,
         _ => return c.eq_ignore_ascii_case(&(letter as char)),
     };
-    in_ranges(table, c as u32)
+    in_ranges(table, c)
 }
 
 #[cfg(test)]

@@ -6,7 +6,9 @@
 
 use crate::unicode_tables::{DECIMAL, ISDIGIT, ISSPACE};
 
-fn in_ranges(table: &[(u32, u32)], c: char) -> bool {
+/// Whether `c` lies in `table`, sorted inclusive code point ranges (generated tables here
+/// and in pricer-bpe).
+pub fn in_ranges(table: &[(u32, u32)], c: char) -> bool {
     let cp = c as u32;
     table
         .binary_search_by(|&(lo, hi)| {
