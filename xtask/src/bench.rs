@@ -157,6 +157,24 @@ fn timed(
     })
 }
 
+/// target/bench/corpus-ROWS[-gz]: a synthetic corpus of 8 x `rows` raw rows, made once.
+pub fn synth_corpus(rows: usize, gzip: bool) -> Result<PathBuf> {
+    let corpus = PathBuf::from(format!(
+        "target/bench/corpus-{rows}{}",
+        if gzip { "-gz" } else { "" }
+    ));
+    if !corpus.is_dir() {
+        crate::synth::run(
+            Path::new("fixtures/data/amazon-2023"),
+            &corpus,
+            rows,
+            2024,
+            gzip,
+        )?;
+    }
+    Ok(corpus)
+}
+
 /// target/bench/llama-3.1: the bundled tokenizer files, uncompressed (made once).
 pub fn bench_tokenizer_dir() -> Result<PathBuf> {
     let dir = PathBuf::from("target/bench/llama-3.1");
@@ -233,20 +251,8 @@ pub fn end_to_end(a: &E2eArgs) -> Result<Vec<StageTiming>> {
     let (rows, threads, gzip, reference) = (a.rows, a.threads, a.gzip, a.reference.as_deref());
     let corpus = match &a.corpus {
         Some(c) => c.clone(),
-        None => PathBuf::from(format!(
-            "target/bench/corpus-{rows}{}",
-            if gzip { "-gz" } else { "" }
-        )),
+        None => synth_corpus(rows, gzip)?,
     };
-    if !corpus.is_dir() {
-        crate::synth::run(
-            Path::new("fixtures/data/amazon-2023"),
-            &corpus,
-            rows,
-            2024,
-            gzip,
-        )?;
-    }
     let run = PathBuf::from(format!(
         "target/bench/run-{}",
         corpus
@@ -490,16 +496,7 @@ pub fn audit(n: usize, threads: usize) -> Result<()> {
         "audit",
     )?;
     // The prompt stage's rate, measured now on 8 x 2,000 raw rows.
-    let corpus = PathBuf::from("target/bench/corpus-2000");
-    if !corpus.is_dir() {
-        crate::synth::run(
-            Path::new("fixtures/data/amazon-2023"),
-            &corpus,
-            2000,
-            2024,
-            false,
-        )?;
-    }
+    let corpus = synth_corpus(2000, false)?;
     let (ingest, prompt) = (dir.join("p-ingest"), dir.join("p-prompt"));
     timed(
         Path::new("target/release/pricer-ingest"),

@@ -1,7 +1,7 @@
 //! `cargo xtask bench bpe`: pricer-bpe against `tokenizers` on many generated texts, id
 //! for id, and both encoders' speed side by side on the same texts.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use pricer_bpe::Bpe;
@@ -39,16 +39,7 @@ fn mutate(rng: &mut SplitMix, base: &str) -> String {
 }
 
 pub fn run(texts: usize, threads: usize) -> Result<()> {
-    let corpus = PathBuf::from("target/bench/corpus-5000");
-    if !corpus.is_dir() {
-        crate::synth::run(
-            Path::new("fixtures/data/amazon-2023"),
-            &corpus,
-            5000,
-            2024,
-            false,
-        )?;
-    }
+    let corpus = crate::bench::synth_corpus(5000, false)?;
     let ingest = PathBuf::from("target/bench/bpe-ingest");
     if !ingest.join("candidates.art").is_file() {
         let cfg =
