@@ -8,7 +8,7 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 
 /// Python packages the cross-checks read outputs with.
-/// `ray` runs the scale-out driver's test (deploy/ray/test_ray.py).
+/// `ray` runs the scale-out driver's test (xtask/ray/test_ray.py).
 pub const PY_REQUIREMENTS: [&str; 5] = [
     "datasets>=2.19",
     "pyarrow>=15",
@@ -76,7 +76,7 @@ pub fn run_all() -> Result<()> {
     // binaries the tests built (no release build in CI).
     run(cargo().args(["build", "--workspace", "--bins", "--quiet"]))?;
     run(Command::new(&python)
-        .arg("deploy/ray/test_ray.py")
+        .arg("xtask/ray/test_ray.py")
         .env("PRICER_BIN_DIR", "target/debug"))?;
     Ok(())
 }

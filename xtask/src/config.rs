@@ -36,7 +36,7 @@ impl Default for AuditConfig {
     fn default() -> Self {
         AuditConfig {
             compare_bundled: true,
-            compare_sample: pricer_audit::run::DEFAULT_COMPARE_SAMPLE,
+            compare_sample: pricer_tokenize_audit::run::DEFAULT_COMPARE_SAMPLE,
             items: vec![0, 1, 2],
         }
     }
@@ -86,6 +86,36 @@ impl Default for ExportConfig {
     fn default() -> Self {
         ExportConfig {
             max_shard_bytes: pricer_export::run::DEFAULT_MAX_SHARD_BYTES,
+        }
+    }
+}
+
+impl InputConfig {
+    /// The raw files this config names, in run order: `paths`, then `categories` from
+    /// `data_dir`.
+    pub fn files(&self) -> Result<Vec<pricer_ingest::inputs::InputFile>> {
+        let mut files = pricer_ingest::inputs::resolve(&self.paths)?;
+        if let Some(dir) = &self.data_dir {
+            files.extend(pricer_ingest::inputs::resolve_categories(
+                dir,
+                &self.categories,
+            )?);
+        }
+        anyhow::ensure!(
+            !files.is_empty(),
+            "no inputs: set [input] paths or categories + data_dir"
+        );
+        Ok(files)
+    }
+}
+
+impl TokenizerConfig {
+    pub fn source(&self) -> pricer_tokenizer::TokenizerSource {
+        use pricer_tokenizer::TokenizerSource;
+        match (&self.path, &self.hub) {
+            (Some(p), _) => TokenizerSource::Path(p.clone()),
+            (None, Some(model)) => TokenizerSource::Hub(model.clone()),
+            (None, None) => TokenizerSource::Bundled,
         }
     }
 }

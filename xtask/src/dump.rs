@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use pricer_core::artifact::{record_type, ArtifactReader, Record};
 use pricer_core::dump::{candidate_json, item_json};
+use pricer_core::jsonl::{FILE_KIND, JSONL_KIND};
 use pricer_core::manifest::Manifest;
 use pricer_core::{Candidate, Item};
 
@@ -19,8 +20,9 @@ fn artifacts_of(path: &Path) -> Result<Vec<PathBuf>> {
             .with_context(|| format!("{}: not a stage folder", path.display()))?;
         return Ok(manifest
             .outputs
-            .keys()
-            .map(|name| path.join(name))
+            .iter()
+            .filter(|(_, info)| !matches!(info.record_type.as_str(), FILE_KIND | JSONL_KIND))
+            .map(|(name, _)| path.join(name))
             .collect());
     }
     bail!("{}: no such artifact or stage folder", path.display())

@@ -6,11 +6,11 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 mod bench;
-mod bench_bpe;
 mod ci;
 mod config;
 mod dump;
 mod pipeline;
+mod recipe;
 mod regress;
 mod synth;
 
@@ -39,13 +39,13 @@ enum Task {
         #[arg(long)]
         force: bool,
         /// Run this stage and every later one even when up to date.
-        #[arg(long, value_enum)]
-        from: Option<pipeline::Stage>,
+        #[arg(long)]
+        from: Option<String>,
         /// Take the stages before this one (at most `split`) as they are in the run
         /// folder, e.g. ingest and prompt merged from shards (docs/scale-out.md): their
         /// outputs are verified and checked against the config, their inputs not re-read.
-        #[arg(long, value_enum)]
-        start_at: Option<pipeline::Stage>,
+        #[arg(long)]
+        start_at: Option<String>,
     },
     /// Print any artifact (or a stage folder's artifacts) as JSON lines; items come out
     /// exactly as the golden files hold them.
@@ -175,13 +175,13 @@ fn main() -> Result<()> {
         } => regress::run(bless, expectations),
         Task::Bench {
             which: BenchTask::Bpe { texts, threads },
-        } => bench_bpe::run(texts, threads),
+        } => bench::bpe::run(texts, threads),
         Task::Bench {
             which: BenchTask::SplitMemory { items },
-        } => bench::split_memory(items),
+        } => bench::split_memory::run(items),
         Task::Bench {
             which: BenchTask::Audit { items, threads },
-        } => bench::audit(items, threads),
+        } => bench::audit::run(items, threads),
         Task::Bench {
             which:
                 BenchTask::E2e {
@@ -192,7 +192,7 @@ fn main() -> Result<()> {
                     corpus,
                     no_floor,
                 },
-        } => bench::end_to_end(&bench::E2eArgs {
+        } => bench::e2e::end_to_end(&bench::e2e::E2eArgs {
             rows,
             threads,
             gzip,
@@ -208,6 +208,6 @@ fn main() -> Result<()> {
                     large,
                     threads,
                 },
-        } => bench::memory(small, large, threads),
+        } => bench::memory::run(small, large, threads),
     }
 }

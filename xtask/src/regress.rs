@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use pricer_core::manifest::Manifest;
 use serde_json::{json, Value};
 
-use crate::pipeline::{self, PipelineArgs, Stage};
+use crate::pipeline::{self, PipelineArgs};
 
 pub const EXPECTATIONS: &str = "fixtures/expected/regress.json";
 pub const RUN_DIR: &str = "target/regress-run";
@@ -17,13 +17,6 @@ pub const RUN_DIR: &str = "target/regress-run";
 const RUNS: [(&str, &str); 2] = [
     ("fixtures", include_str!("../configs/fixtures.toml")),
     ("edge", include_str!("../configs/edge.toml")),
-];
-const STAGES: [Stage; 5] = [
-    Stage::Ingest,
-    Stage::Prompt,
-    Stage::Split,
-    Stage::Audit,
-    Stage::Export,
 ];
 
 /// What regress compares for one stage: outputs (count, digest), counts, summary.
@@ -57,16 +50,21 @@ fn flatten(prefix: &str, v: &Value, out: &mut BTreeMap<String, Value>) {
     }
 }
 
-/// Differences, per run and stage in run order, as readable lines `run/stage: key: ...`.
-pub fn compare(expected: &Value, actual: &Value) -> Vec<String> {
+/// Differences, per run and stage in run order (`order`: each run's stage names), as
+/// readable lines `run/stage: key: ...`.
+pub fn compare(expected: &Value, actual: &Value, order: &[(String, Vec<String>)]) -> Vec<String> {
     let mut lines = Vec::new();
     compare_stage("recipe", &expected["recipe"], &actual["recipe"], &mut lines);
-    for (run, _) in RUNS {
-        for stage in STAGES {
+    for (run, stages) in order {
+        let mut names = stages.clone();
+        if let Some(e) = expected[run].as_object() {
+            names.extend(e.keys().filter(|k| !stages.contains(k)).cloned());
+        }
+        for stage in names {
             compare_stage(
-                &format!("{run}/{}", stage.name()),
-                &expected[run][stage.name()],
-                &actual[run][stage.name()],
+                &format!("{run}/{stage}"),
+                &expected[run][&stage],
+                &actual[run][&stage],
                 &mut lines,
             );
         }
@@ -101,11 +99,12 @@ pub fn run(bless: bool, expectations: Option<PathBuf>) -> Result<()> {
     }
     std::fs::create_dir_all(root)?;
     let mut actual = serde_json::Map::new();
+    let mut order = Vec::new();
     for (run, config) in RUNS {
         let config_path = root.join(format!("{run}.toml"));
         std::fs::write(&config_path, config)?;
         let out = root.join(run);
-        pipeline::run(&PipelineArgs {
+        let outcomes = pipeline::run(&PipelineArgs {
             config: Some(config_path),
             out: out.clone(),
             threads: None,
@@ -114,11 +113,15 @@ pub fn run(bless: bool, expectations: Option<PathBuf>) -> Result<()> {
             start_at: None,
         })?;
         let mut stages = serde_json::Map::new();
-        for stage in STAGES {
-            let m = Manifest::read(&out.join(stage.name()))?;
-            stages.insert(stage.name().to_owned(), stage_record(&m));
+        for o in &outcomes {
+            let m = Manifest::read(&out.join(&o.stage))?;
+            stages.insert(o.stage.clone(), stage_record(&m));
         }
         actual.insert(run.to_owned(), Value::Object(stages));
+        order.push((
+            run.to_owned(),
+            outcomes.into_iter().map(|o| o.stage).collect(),
+        ));
     }
     actual.insert(
         "recipe".into(),
@@ -138,7 +141,7 @@ pub fn run(bless: bool, expectations: Option<PathBuf>) -> Result<()> {
         )
     })?;
     let expected: Value = serde_json::from_str(&text)?;
-    let diffs = compare(&expected, &actual);
+    let diffs = compare(&expected, &actual, &order);
     if diffs.is_empty() {
         println!(
             "regress: every artifact digest and headline figure matches {}",

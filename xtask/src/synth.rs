@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use pricer_core::recipe::CLASSIC_CATEGORIES;
 use pricer_pycompat::json::{self, dumps, write_str_unicode, Value};
 
-use crate::bench::SplitMix;
+use pricer_core::rng::SplitMix64;
 
 /// Texts to remix, from the fixture rows.
 #[derive(Default)]
@@ -92,27 +92,17 @@ fn load_pool(dir: &Path) -> Result<Pool> {
     Ok(pool)
 }
 
-impl SplitMix {
-    fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
-    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
-        &v[self.below(v.len())]
-    }
-}
-
 /// A new text from sentences of real ones, some words swapped, so rows do not repeat.
-fn remix(rng: &mut SplitMix, pool: &Pool, texts: &[&str]) -> String {
+fn remix(rng: &mut SplitMix64, pool: &Pool, texts: &[&str]) -> String {
     let mut sentences: Vec<&str> = texts
         .iter()
         .flat_map(|t| t.split(". "))
         .filter(|s| !s.is_empty())
         .collect();
     for i in (1..sentences.len()).rev() {
-        sentences.swap(i, rng.below(i + 1));
+        sentences.swap(i, rng.modulo(i + 1));
     }
-    let keep = 2 + rng.below(10);
+    let keep = 2 + rng.modulo(10);
     let mut out = Vec::new();
     for s in sentences.into_iter().take(keep) {
         let words: Vec<String> = s
@@ -124,7 +114,7 @@ fn remix(rng: &mut SplitMix, pool: &Pool, texts: &[&str]) -> String {
                 } else if u < 0.10 {
                     format!(
                         "{}{}",
-                        1 + rng.below(5000),
+                        1 + rng.modulo(5000),
                         rng.pick(&["", "mm", " inch", "W", "V", "-Pack"])
                     )
                 } else {
@@ -141,17 +131,17 @@ fn push_str_json(out: &mut String, s: &str) {
     write_str_unicode(s, out);
 }
 
-fn row(rng: &mut SplitMix, pool: &Pool, category: &str) -> String {
+fn row(rng: &mut SplitMix64, pool: &Pool, category: &str) -> String {
     if rng.unit() < 0.001 {
         return "{\"title\": \"broken line\", \"price\": 1".into();
     }
     let mut words: Vec<&str> = rng.pick(&pool.titles).split(' ').collect();
     for i in (1..words.len()).rev() {
-        words.swap(i, rng.below(i + 1));
+        words.swap(i, rng.modulo(i + 1));
     }
     let extra = rng.pick(&pool.words).clone();
     if rng.unit() < 0.5 {
-        let at = rng.below(words.len() + 1);
+        let at = rng.modulo(words.len() + 1);
         words.insert(at, &extra);
     }
     let mut out = String::with_capacity(4096);
@@ -162,7 +152,7 @@ fn row(rng: &mut SplitMix, pool: &Pool, category: &str) -> String {
     out.push_str(&format!(
         ", \"average_rating\": {:.1}, \"rating_number\": {}",
         1.0 + 4.0 * rng.unit(),
-        rng.below(5000)
+        rng.modulo(5000)
     ));
     let u = rng.unit();
     let price = if u < 0.50 {
@@ -213,7 +203,7 @@ fn row(rng: &mut SplitMix, pool: &Pool, category: &str) -> String {
     push_str_json(&mut out, category);
     out.push_str(&format!(
         "], \"details\": {details}, \"parent_asin\": \"B{:09}\", \"bought_together\": null}}",
-        rng.below(1_000_000_000)
+        rng.modulo(1_000_000_000)
     ));
     out
 }
@@ -223,7 +213,7 @@ pub fn run(source: &Path, out: &Path, rows: usize, seed: u64, gzip: bool) -> Res
     let pool = load_pool(source)?;
     std::fs::create_dir_all(out)?;
     for (i, cat) in CLASSIC_CATEGORIES.iter().enumerate() {
-        let mut rng = SplitMix(seed * 1000 + i as u64);
+        let mut rng = SplitMix64(seed * 1000 + i as u64);
         let path = out.join(format!("meta_{cat}.jsonl{}", if gzip { ".gz" } else { "" }));
         let file = BufWriter::with_capacity(
             1 << 20,

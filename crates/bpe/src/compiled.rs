@@ -4,7 +4,7 @@
 //! BLAKE3 digest of everything before it; a damaged, truncated or foreign file is
 //! refused whole, never half-used.
 
-use anyhow::{bail, ensure, Context, Result};
+use crate::error::{BpeError, Result};
 use rustc_hash::FxHashMap;
 
 use crate::model::Model;
@@ -52,7 +52,7 @@ struct Cursor<'b> {
 impl<'b> Cursor<'b> {
     fn take(&mut self, n: usize) -> Result<&'b [u8]> {
         let end = self.at.checked_add(n).filter(|&e| e <= self.b.len());
-        let end = end.context("compiled tokenizer: truncated")?;
+        let end = end.ok_or_else(|| bad("truncated"))?;
         let s = &self.b[self.at..end];
         self.at = end;
         Ok(s)
@@ -74,32 +74,45 @@ impl<'b> Cursor<'b> {
         let n = self.u32()? as usize;
         self.take(n)
     }
+
+    /// A count of entries of at least `each` bytes, bounded by what is left (so that a
+    /// crafted count cannot make us allocate beyond the file's size).
+    fn count(&mut self, each: usize) -> Result<usize> {
+        let n = self.u32()? as usize;
+        if n.saturating_mul(each) > self.b.len() - self.at {
+            return Err(bad("a count larger than the file"));
+        }
+        Ok(n)
+    }
+}
+
+fn bad(what: &str) -> BpeError {
+    BpeError::Compiled(what.to_owned())
+}
+
+fn ensure(ok: bool, what: &str) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(bad(what))
+    }
 }
 
 /// The model and guard in `bytes`, if they are intact and were compiled from the file
 /// with `source_digest`.
 pub fn decode(bytes: &[u8], source_digest: &str) -> Result<(Model, String)> {
-    ensure!(
-        bytes.len() > MAGIC.len() + 32,
-        "compiled tokenizer: too short"
-    );
+    ensure(bytes.len() > MAGIC.len() + 32, "too short")?;
     let (body, digest) = bytes.split_at(bytes.len() - 32);
-    ensure!(
-        blake3::hash(body).as_bytes() == digest,
-        "compiled tokenizer: digest mismatch"
-    );
-    ensure!(
-        &body[..8] == MAGIC,
-        "compiled tokenizer: not this format or version"
-    );
+    ensure(blake3::hash(body).as_bytes() == digest, "digest mismatch")?;
+    ensure(&body[..8] == MAGIC, "not this format or version")?;
     let mut c = Cursor { b: body, at: 8 };
-    ensure!(
+    ensure(
         c.bytes()? == source_digest.as_bytes(),
-        "compiled tokenizer: made from another tokenizer file"
-    );
+        "made from another tokenizer file",
+    )?;
     let ignore_merges = c.u32()? == 1;
-    let guard = String::from_utf8(c.bytes()?.to_vec()).context("compiled tokenizer: guard")?;
-    let n = c.u32()? as usize;
+    let guard = String::from_utf8(c.bytes()?.to_vec()).map_err(|_| bad("guard"))?;
+    let n = c.count(4)?;
     let mut model = Model {
         token_bytes: Vec::with_capacity(n),
         short: FxHashMap::default(),
@@ -119,10 +132,10 @@ pub fn decode(bytes: &[u8], source_digest: &str) -> Result<(Model, String)> {
     for b in 0..=255u8 {
         model.byte_ids[b as usize] = match model.lookup(&[b]) {
             Some(id) => id,
-            None => bail!("compiled tokenizer: byte {b:#04x} has no token"),
+            None => return Err(bad("a byte has no token")),
         };
     }
-    let m = c.u32()? as usize;
+    let m = c.count(16)?;
     model.merges.reserve(m);
     for _ in 0..m {
         let pair = c.u64()?;
@@ -130,6 +143,6 @@ pub fn decode(bytes: &[u8], source_digest: &str) -> Result<(Model, String)> {
         let id = c.u32()?;
         model.merges.insert(pair, (rank, id));
     }
-    ensure!(c.at == body.len(), "compiled tokenizer: trailing bytes");
+    ensure(c.at == body.len(), "trailing bytes")?;
     Ok((model, guard))
 }

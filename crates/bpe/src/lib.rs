@@ -10,6 +10,7 @@
 pub mod bytelevel;
 pub mod classes;
 pub mod compiled;
+pub mod error;
 pub mod load;
 pub mod model;
 pub mod pretok;
@@ -18,7 +19,8 @@ pub mod tables;
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use anyhow::{bail, Result};
+pub use error::BpeError;
+use error::Result;
 use rustc_hash::FxHashMap;
 
 use model::Model;
@@ -106,7 +108,9 @@ impl Bpe {
         }
         let guard = guard.unwrap_or("").to_owned();
         if guard.is_empty() && !loaded.added.is_empty() {
-            bail!("its added tokens share no common prefix to screen texts by");
+            return Err(error::unsupported(
+                "its added tokens share no common prefix to screen texts by",
+            ));
         }
         Ok(Bpe {
             model: loaded.model,

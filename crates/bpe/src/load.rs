@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use anyhow::{anyhow, bail, Context, Result};
+use crate::error::{damaged, unsupported, Result};
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use serde_json::Value;
@@ -106,24 +106,34 @@ fn check_pre_tokenizer(p: &Value) -> Result<()> {
     let parts = match field(p, "type").as_str() {
         Some("Sequence") => field(p, "pretokenizers")
             .as_array()
-            .ok_or_else(|| anyhow!("pre_tokenizer Sequence without pretokenizers"))?,
-        _ => bail!("pre_tokenizer is not a Sequence (Split, ByteLevel)"),
+            .ok_or_else(|| damaged("pre_tokenizer Sequence without pretokenizers"))?,
+        _ => {
+            return Err(unsupported(
+                "pre_tokenizer is not a Sequence (Split, ByteLevel)",
+            ))
+        }
     };
     let [split, bytelevel] = parts.as_slice() else {
-        bail!("pre_tokenizer is not exactly (Split, ByteLevel)");
+        return Err(unsupported(
+            "pre_tokenizer is not exactly (Split, ByteLevel)",
+        ));
     };
     if field(split, "type") != "Split"
         || field(field(split, "pattern"), "Regex") != LLAMA3_PATTERN
         || field(split, "behavior") != "Isolated"
         || field(split, "invert") != false
     {
-        bail!("pre_tokenizer's Split is not Llama 3's regex, isolated");
+        return Err(unsupported(
+            "pre_tokenizer's Split is not Llama 3's regex, isolated",
+        ));
     }
     if field(bytelevel, "type") != "ByteLevel"
         || field(bytelevel, "add_prefix_space") != false
         || field(bytelevel, "use_regex") != false
     {
-        bail!("pre_tokenizer's ByteLevel adds a prefix space or its own regex");
+        return Err(unsupported(
+            "pre_tokenizer's ByteLevel adds a prefix space or its own regex",
+        ));
     }
     Ok(())
 }
@@ -135,13 +145,14 @@ pub struct Loaded {
 
 /// The model in `json`, or why this crate cannot encode with it exactly.
 pub fn load(json: &[u8]) -> Result<Loaded> {
-    let f: File = serde_json::from_slice(json).context("not a tokenizer.json")?;
+    let f: File =
+        serde_json::from_slice(json).map_err(|e| damaged(format!("not a tokenizer.json: {e}")))?;
     if !f.normalizer.is_null() {
-        bail!("it has a normalizer");
+        return Err(unsupported("it has a normalizer"));
     }
     check_pre_tokenizer(&f.pre_tokenizer)?;
     if field(&f.decoder, "type") != "ByteLevel" {
-        bail!("its decoder is not ByteLevel");
+        return Err(unsupported("its decoder is not ByteLevel"));
     }
     let m = f.model;
     if m.kind != "BPE"
@@ -150,7 +161,9 @@ pub fn load(json: &[u8]) -> Result<Loaded> {
         || m.continuing_subword_prefix.is_some()
         || m.end_of_word_suffix.is_some()
     {
-        bail!("its model is not a plain BPE (type, dropout, byte_fallback or affixes)");
+        return Err(unsupported(
+            "its model is not a plain BPE (type, dropout, byte_fallback or affixes)",
+        ));
     }
     let alphabet = bytelevel::byte_chars();
     let size = m
@@ -160,6 +173,15 @@ pub fn load(json: &[u8]) -> Result<Loaded> {
         .map(|&(_, id)| id as usize + 1)
         .max()
         .unwrap_or(0);
+    // Ids index a dense table: a sparse vocabulary (valid, but no real file has one) is
+    // left to tokenizers rather than allocating for ids that do not exist.
+    if size > 2 * m.vocab.0.len() + 1024 {
+        return Err(unsupported(format!(
+            "its ids are sparse (largest {}, {} tokens)",
+            size - 1,
+            m.vocab.0.len()
+        )));
+    }
     let mut model = Model {
         token_bytes: vec![Box::default(); size],
         short: FxHashMap::default(),
@@ -173,8 +195,11 @@ pub fn load(json: &[u8]) -> Result<Loaded> {
     let mut by_str: FxHashMap<&str, u32> = FxHashMap::default();
     by_str.reserve(m.vocab.0.len());
     for (s, id) in &m.vocab.0 {
-        let bytes = bytelevel::to_bytes(s, &alphabet)
-            .ok_or_else(|| anyhow!("vocab entry {s:?} is not in the byte-level alphabet"))?;
+        let bytes = bytelevel::to_bytes(s, &alphabet).ok_or_else(|| {
+            unsupported(format!(
+                "vocab entry {s:?} is not in the byte-level alphabet"
+            ))
+        })?;
         model.insert(&bytes, *id);
         model.token_bytes[*id as usize] = bytes.into();
         by_str.insert(s.as_ref(), *id);
@@ -182,7 +207,7 @@ pub fn load(json: &[u8]) -> Result<Loaded> {
     for b in 0..=255u8 {
         model.byte_ids[b as usize] = model
             .lookup(&[b])
-            .ok_or_else(|| anyhow!("byte {b:#04x} has no token"))?;
+            .ok_or_else(|| unsupported(format!("byte {b:#04x} has no token")))?;
     }
     model.merges.reserve(m.merges.len());
     let mut joined = String::new();
@@ -190,7 +215,7 @@ pub fn load(json: &[u8]) -> Result<Loaded> {
         let (a, b) = match merge {
             MergeJson::Joined(s) => s
                 .split_once(' ')
-                .ok_or_else(|| anyhow!("merge {s:?} is not two tokens"))?,
+                .ok_or_else(|| damaged(format!("merge {s:?} is not two tokens")))?,
             MergeJson::Pair(a, b) => (a.as_ref(), b.as_ref()),
         };
         joined.clear();
@@ -200,7 +225,7 @@ pub fn load(json: &[u8]) -> Result<Loaded> {
             by_str
                 .get(s)
                 .copied()
-                .ok_or_else(|| anyhow!("merge {a:?} {b:?} names a token not in the vocab"))
+                .ok_or_else(|| damaged(format!("merge {a:?} {b:?} names a token not in the vocab")))
         };
         // Later duplicates win, as in tokenizers' HashMap built from the list.
         model.merges.insert(

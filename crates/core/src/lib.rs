@@ -4,13 +4,19 @@
 //! A stage crate knows these types and nothing of the other stages.
 
 pub mod artifact;
+pub mod atomic;
 pub mod digest;
 pub mod dump;
+pub mod jsonl;
 pub mod manifest;
 pub mod obs;
 pub mod recipe;
 pub mod records;
+pub mod reorder;
+pub mod rng;
 pub mod shard;
+pub mod stage;
+pub mod window;
 
 pub use artifact::{ArtifactError, ArtifactInfo, ArtifactReader, ArtifactWriter, Record};
 pub use records::{Candidate, Item};

@@ -5,12 +5,12 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::artifact::{sync_parent, temp_path, ArtifactInfo};
+use crate::artifact::ArtifactInfo;
+use crate::atomic::write_atomic;
 
 pub const MANIFEST_FILE: &str = "manifest.json";
 
@@ -120,22 +120,9 @@ impl Manifest {
         if this.peak_rss_bytes.is_none() {
             this.peak_rss_bytes = crate::obs::peak_rss_bytes();
         }
-        let path = Self::path_in(dir);
-        let tmp = temp_path(&path);
-        let io = |source: std::io::Error| ManifestError::Io {
-            path: tmp.clone(),
-            source,
-        };
-        let mut f = fs::File::create(&tmp).map_err(io)?;
-        serde_json::to_writer_pretty(&mut f, &this).map_err(|e| io(e.into()))?;
-        f.write_all(b"\n").map_err(io)?;
-        crate::artifact::sync_file(&f).map_err(io)?;
-        drop(f);
-        fs::rename(&tmp, &path).map_err(|source| ManifestError::Io {
-            path: path.clone(),
-            source,
-        })?;
-        sync_parent(&path);
+        let mut text = serde_json::to_string_pretty(&this).expect("a manifest serialises");
+        text.push('\n');
+        write_atomic(&Self::path_in(dir), text.as_bytes())?;
         Ok(())
     }
 
@@ -184,6 +171,8 @@ pub enum ManifestError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Write(#[from] crate::atomic::FileError),
     #[error("{path}: not a pricer manifest: {source}")]
     Parse {
         path: PathBuf,

@@ -8,11 +8,48 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// Task `index` of `count` (0-based).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Task `index` of `count` (0-based); always `index < count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ShardSpec {
-    pub index: u32,
-    pub count: u32,
+    index: u32,
+    count: u32,
+}
+
+impl ShardSpec {
+    /// Shard `index` of `count`, if `index < count`.
+    pub fn new(index: u32, count: u32) -> Option<ShardSpec> {
+        (index < count).then_some(ShardSpec { index, count })
+    }
+
+    pub fn index(self) -> u32 {
+        self.index
+    }
+
+    pub fn count(self) -> u32 {
+        self.count
+    }
+
+    /// This shard's contiguous run of files of the given sizes.
+    pub fn files(self, sizes: &[u64]) -> Range<usize> {
+        file_ranges(sizes, self.count)[self.index as usize].clone()
+    }
+}
+
+impl<'de> Deserialize<'de> for ShardSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Raw {
+            index: u32,
+            count: u32,
+        }
+        let r = Raw::deserialize(d)?;
+        ShardSpec::new(r.index, r.count).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "shard {}/{}: the index must be below the count",
+                r.index, r.count
+            ))
+        })
+    }
 }
 
 impl FromStr for ShardSpec {
@@ -23,10 +60,7 @@ impl FromStr for ShardSpec {
         let (i, n) = s.split_once('/').ok_or_else(bad)?;
         let index: u32 = i.trim().parse().map_err(|_| bad())?;
         let count: u32 = n.trim().parse().map_err(|_| bad())?;
-        if count == 0 || index >= count {
-            return Err(bad());
-        }
-        Ok(ShardSpec { index, count })
+        ShardSpec::new(index, count).ok_or_else(bad)
     }
 }
 
@@ -82,7 +116,9 @@ mod tests {
 
     #[test]
     fn parses_i_of_n() {
-        assert_eq!("2/4".parse(), Ok(ShardSpec { index: 2, count: 4 }));
+        assert_eq!("2/4".parse(), Ok(ShardSpec::new(2, 4).unwrap()));
+        assert!(ShardSpec::new(4, 4).is_none());
+        assert!(serde_json::from_str::<ShardSpec>(r#"{"index": 5, "count": 2}"#).is_err());
         assert!("4/4".parse::<ShardSpec>().is_err());
         assert!("0/0".parse::<ShardSpec>().is_err());
         assert!("x".parse::<ShardSpec>().is_err());

@@ -6,7 +6,7 @@ pub mod card;
 pub mod parquet_out;
 pub mod run;
 
-pub use run::{run, ExportConfig};
+pub use run::ExportStage;
 
 /// Loads the full items of an exported `train.art` / `test.art` (the successor of the
 /// recipe's pickles), streaming and verifying them:

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Parser;
 use pricer_core::obs;
-use pricer_export::{run, ExportConfig};
+use pricer_core::stage::{self, Stage};
+use pricer_export::{run, ExportStage};
 
 /// Write a folder ready to upload to the Hugging Face Hub as a dataset repo, the full
 /// train/test items in pricer's binary format, and every item as a Parquet table.
@@ -32,7 +33,7 @@ struct Args {
 fn main() -> Result<()> {
     obs::init_tracing();
     let args = Args::parse();
-    let mut cfg = ExportConfig::for_run(&args.run);
+    let mut cfg = ExportStage::for_run(&args.run);
     if let Some(s) = args.split {
         cfg.split_dir = s;
     }
@@ -43,7 +44,7 @@ fn main() -> Result<()> {
         cfg.out_dir = o;
     }
     cfg.max_shard_bytes = args.max_shard_bytes;
-    let manifest = run::run(&cfg)?;
-    println!("{}", run::summary_line(&manifest, &cfg.out_dir));
+    let manifest = stage::run_now(&cfg)?;
+    println!("{}", cfg.summary(&manifest));
     Ok(())
 }

@@ -1,6 +1,5 @@
 //! Parquet files as the Hub and `datasets` expect them.
 
-use std::fs::{self, File};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -10,7 +9,7 @@ use arrow::datatypes::{DataType, Field, Schema};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
-use pricer_core::artifact::{sync_parent, temp_path};
+use pricer_core::atomic::AtomicFile;
 use pricer_core::Item;
 
 /// Rows per row group: about 40 MB of prompts, small enough for the Hub's viewer and for
@@ -42,62 +41,40 @@ fn props() -> Result<WriterProperties> {
         .build())
 }
 
-/// Writes Parquet to a temporary file, renamed into place on [`TableWriter::finish`].
+/// Writes Parquet through an [`AtomicFile`]: nothing under the name until
+/// [`TableWriter::finish`].
 pub struct TableWriter {
-    path: std::path::PathBuf,
-    tmp: std::path::PathBuf,
-    writer: Option<ArrowWriter<File>>,
+    writer: ArrowWriter<AtomicFile>,
     schema: Arc<Schema>,
 }
 
 impl TableWriter {
     pub fn create(path: &Path, schema: Schema) -> Result<Self> {
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
-        }
-        let tmp = temp_path(path);
-        let file =
-            File::create(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
+        let file = AtomicFile::create(path)?;
         let schema = Arc::new(schema);
-        let writer = ArrowWriter::try_new(file, schema.clone(), Some(props()?))?;
-        Ok(TableWriter {
-            path: path.to_owned(),
-            tmp,
-            writer: Some(writer),
-            schema,
-        })
+        let writer = ArrowWriter::try_new(file, schema.clone(), Some(props()?))
+            .with_context(|| format!("{}: cannot start a Parquet file", path.display()))?;
+        Ok(TableWriter { writer, schema })
     }
 
     pub fn write(&mut self, columns: Vec<ArrayRef>) -> Result<()> {
         let batch = RecordBatch::try_new(self.schema.clone(), columns)?;
+        let tmp = self.writer.inner().tmp_path().to_owned();
         self.writer
-            .as_mut()
-            .expect("not finished")
             .write(&batch)
-            .with_context(|| format!("{}: write failed", self.tmp.display()))
+            .with_context(|| format!("{}: write failed", tmp.display()))
     }
 
-    /// Closes the file; returns its size in bytes.
-    pub fn finish(mut self) -> Result<u64> {
-        let w = self.writer.take().expect("not finished");
-        let file = w
+    /// Closes the file and renames it into place; returns its size in bytes.
+    pub fn finish(self) -> Result<u64> {
+        let tmp = self.writer.inner().tmp_path().to_owned();
+        let file = self
+            .writer
             .into_inner()
-            .with_context(|| format!("{}: write failed", self.tmp.display()))?;
-        pricer_core::artifact::sync_file(&file)?;
-        let bytes = file.metadata()?.len();
-        drop(file);
-        fs::rename(&self.tmp, &self.path)
-            .with_context(|| format!("{}: cannot rename into place", self.path.display()))?;
-        sync_parent(&self.path);
+            .with_context(|| format!("{}: write failed", tmp.display()))?;
+        let bytes = file.written();
+        file.commit()?;
         Ok(bytes)
-    }
-}
-
-impl Drop for TableWriter {
-    fn drop(&mut self) {
-        if self.writer.is_some() {
-            let _ = fs::remove_file(&self.tmp);
-        }
     }
 }
 

@@ -12,13 +12,14 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use anyhow::{Context, Result};
-use pricer_core::artifact::{header_info, verify, ArtifactReader};
-use pricer_core::manifest::{fingerprint, Counts, InputRef, Manifest};
+use pricer_core::artifact::{header_info, ArtifactInfo, ArtifactReader};
+use pricer_core::atomic::{copy_atomic, write_atomic};
+use pricer_core::jsonl::FILE_KIND;
+use pricer_core::manifest::{Counts, InputRef, Manifest};
+use pricer_core::stage::{Output, Plan, Stage};
 use pricer_core::{obs, Item};
 
 use crate::card::{self, Provenance, SplitInfo};
@@ -32,9 +33,12 @@ pub const STAGE: &str = "export";
 pub const DEFAULT_MAX_SHARD_BYTES: u64 = 500 * 1000 * 1000;
 /// Split names in the order the card lists them.
 pub const SPLITS: [&str; 3] = ["train", "test", "validation"];
+pub const HUB: &str = "hub";
+pub const ITEMS: &str = "items";
 
+/// The export stage of a run.
 #[derive(Debug, Clone)]
-pub struct ExportConfig {
+pub struct ExportStage {
     /// The split stage's folder (train.art, test.art, validation.art).
     pub split_dir: PathBuf,
     /// The prompt stage's folder (items.art), for the full items table.
@@ -45,10 +49,10 @@ pub struct ExportConfig {
     pub max_shard_bytes: u64,
 }
 
-impl ExportConfig {
+impl ExportStage {
     /// The folders of a run made by `cargo xtask pipeline`.
     pub fn for_run(run: &Path) -> Self {
-        ExportConfig {
+        ExportStage {
             split_dir: run.join("split"),
             items_dir: run.join("prompt"),
             ingest_dir: Some(run.join("ingest")),
@@ -57,8 +61,29 @@ impl ExportConfig {
         }
     }
 
-    pub fn semantic(&self) -> serde_json::Value {
-        serde_json::json!({"max_shard_bytes": self.max_shard_bytes})
+    /// The split artifacts to export, in card order: those the split stage's manifest
+    /// lists (the files on disk when there is none).
+    fn splits(&self) -> Result<Vec<(&'static str, PathBuf)>> {
+        let listed = Manifest::read(&self.split_dir).ok().map(|m| m.outputs);
+        let mut out = Vec::new();
+        for split in SPLITS {
+            let name = format!("{split}.art");
+            let path = self.split_dir.join(&name);
+            let present = match &listed {
+                Some(outputs) => outputs.contains_key(&name),
+                None => path.is_file(),
+            };
+            if present {
+                out.push((split, path));
+            } else {
+                anyhow::ensure!(
+                    split == "validation",
+                    "{}: missing; run the split stage first",
+                    path.display()
+                );
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -127,25 +152,6 @@ fn joined<T>(h: std::thread::ScopedJoinHandle<'_, Result<T>>) -> Result<T> {
         .map_err(|_| anyhow::anyhow!("an export writer thread panicked"))?
 }
 
-/// Copies a verified artifact byte for byte (temp file + rename).
-fn copy_artifact(src: &Path, dst: &Path) -> Result<()> {
-    if let Some(dir) = dst.parent() {
-        fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
-    }
-    let tmp = pricer_core::artifact::temp_path(dst);
-    let copied = fs::copy(src, &tmp)
-        .and_then(|_| pricer_core::artifact::sync_file(&fs::File::open(&tmp)?))
-        .with_context(|| format!("{}: cannot copy {} there", tmp.display(), src.display()));
-    if let Err(e) = copied {
-        let _ = fs::remove_file(&tmp);
-        return Err(e);
-    }
-    fs::rename(&tmp, dst)
-        .with_context(|| format!("{}: cannot rename into place", dst.display()))?;
-    pricer_core::artifact::sync_parent(dst);
-    Ok(())
-}
-
 fn write_items_table(src: &Path, dst: &Path) -> Result<(u64, BTreeMap<String, u64>)> {
     let mut w = TableWriter::create(dst, items_schema())?;
     let mut by_cat = BTreeMap::new();
@@ -168,7 +174,7 @@ fn write_items_table(src: &Path, dst: &Path) -> Result<(u64, BTreeMap<String, u6
     Ok((n, by_cat))
 }
 
-fn provenance(cfg: &ExportConfig, items: u64, by_cat: BTreeMap<String, u64>) -> Provenance {
+fn provenance(cfg: &ExportStage, items: u64, by_cat: BTreeMap<String, u64>) -> Provenance {
     let split_m = Manifest::read(&cfg.split_dir).ok();
     let prompt_m = Manifest::read(&cfg.items_dir).ok();
     let ingest_m = cfg
@@ -201,154 +207,163 @@ fn provenance(cfg: &ExportConfig, items: u64, by_cat: BTreeMap<String, u64>) -> 
     }
 }
 
-/// The artifacts export reads, in fingerprint order: the splits present, then the items.
-fn input_paths(cfg: &ExportConfig) -> Result<Vec<(Option<&'static str>, PathBuf)>> {
-    let mut out = Vec::new();
-    for split in SPLITS {
-        let src = cfg.split_dir.join(format!("{split}.art"));
-        if src.is_file() {
-            out.push((Some(split), src));
-        } else {
-            anyhow::ensure!(
-                split == "validation",
-                "{}: missing; run the split stage first",
-                src.display()
-            );
-        }
-    }
-    out.push((None, cfg.items_dir.join("items.art")));
-    Ok(out)
-}
+/// Items in the full table, and items per category.
+type ItemsTable = (u64, BTreeMap<String, u64>);
 
-/// The fingerprint a run of `cfg` will have.
-pub fn fingerprint_of(cfg: &ExportConfig) -> Result<String> {
-    let mut digests = Vec::new();
-    for (_, path) in input_paths(cfg)? {
-        digests.push(verify(&path)?.digest);
-    }
-    let refs: Vec<&str> = digests.iter().map(String::as_str).collect();
-    Ok(fingerprint(STAGE, &refs, &cfg.semantic()))
-}
-
-pub fn run(cfg: &ExportConfig) -> Result<Manifest> {
-    let started = Instant::now();
-    let _span = tracing::info_span!("export").entered();
-    let hub = cfg.out_dir.join("hub");
-    // Shards of an earlier export with another shard count must not linger.
-    let data = hub.join("data");
-    if data.is_dir() {
-        fs::remove_dir_all(&data).with_context(|| format!("{}: cannot clear", data.display()))?;
-    }
-    let mut inputs = Vec::new();
-    let mut sources = Vec::new();
-    for split in SPLITS {
-        let src = cfg.split_dir.join(format!("{split}.art"));
-        if !src.is_file() {
-            anyhow::ensure!(
-                split == "validation",
-                "{}: missing; run the split stage first",
-                src.display()
-            );
-            continue;
-        }
-        // Read whole by the hub writer, whose reader checks the body at the end; the
-        // copy into items/ is made only after that.
-        let info = header_info(&src)?;
-        inputs.push(InputRef {
-            path: src.display().to_string(),
-            digest: info.digest.clone(),
-            bytes: info.bytes,
-        });
-        sources.push((split, src, info.count));
-    }
-    let items_src = cfg.items_dir.join("items.art");
-    let info = header_info(&items_src)?;
-    inputs.push(InputRef {
-        path: items_src.display().to_string(),
-        digest: info.digest.clone(),
-        bytes: info.bytes,
-    });
-    // Every output file is independent of the others: write them side by side.
-    let jobs = sources.len() + 1;
+/// Writes every output file side by side (each is independent of the others).
+fn write_all(
+    cfg: &ExportStage,
+    splits: &[(&'static str, PathBuf)],
+    items_src: &Path,
+) -> Result<(Vec<SplitInfo>, ItemsTable)> {
+    let hub = cfg.out_dir.join(HUB);
     let (splits, items_table) = std::thread::scope(|scope| {
-        let hub_jobs: Vec<_> = sources
+        let hub_jobs: Vec<_> = splits
             .iter()
-            .map(|(split, src, _)| {
+            .map(|(split, src)| {
                 let hub = &hub;
                 scope.spawn(move || -> Result<SplitInfo> {
                     let s = write_hub_split(split, src, hub, cfg.max_shard_bytes)?;
-                    copy_artifact(src, &cfg.out_dir.join("items").join(format!("{split}.art")))?;
+                    // Copied only after the hub writer has read it whole (and checked it).
+                    copy_atomic(src, &cfg.out_dir.join(ITEMS).join(format!("{split}.art")))?;
                     Ok(s)
                 })
             })
             .collect();
-        let items_src = &items_src;
-        let items_job = scope
-            .spawn(move || write_items_table(items_src, &cfg.out_dir.join("items/items.parquet")));
+        let items_job = scope.spawn(move || {
+            write_items_table(items_src, &cfg.out_dir.join(ITEMS).join("items.parquet"))
+        });
         let splits: Result<Vec<SplitInfo>> = hub_jobs.into_iter().map(joined).collect();
         (splits, joined(items_job))
     });
-    let splits = splits?;
-    for (s, (_, _, count)) in splits.iter().zip(&sources) {
-        anyhow::ensure!(s.rows == *count, "{}: row counts disagree", s.name);
-    }
-    let rows_out: u64 = splits.iter().map(|s| s.rows).sum();
-    let (items, by_cat) = items_table?;
-    let mut outputs = BTreeMap::new();
-
-    let card_text = card::render(&splits, &provenance(cfg, items, by_cat));
-    let card_path = hub.join("README.md");
-    let tmp = pricer_core::artifact::temp_path(&card_path);
-    fs::write(&tmp, &card_text).with_context(|| format!("{}: cannot write", tmp.display()))?;
-    fs::rename(&tmp, &card_path)?;
-
-    for rel in hub_files(&cfg.out_dir)? {
-        let path = cfg.out_dir.join(&rel);
-        let bytes = fs::metadata(&path)?.len();
-        let digest = pricer_core::digest::file_digest(&path)?;
-        outputs.insert(
-            rel,
-            pricer_core::ArtifactInfo {
-                record_type: "file".into(),
-                count: 0,
-                digest,
-                bytes,
-            },
-        );
-    }
-    let config = cfg.semantic();
-    let counts = Counts {
-        rows_in: rows_out,
-        kept: rows_out,
-        ..Counts::default()
-    };
-    let mut manifest = Manifest::for_stage(STAGE, inputs, config, outputs, counts, started);
-    manifest.summary = serde_json::json!({
-        "splits": splits.iter().map(|s| serde_json::json!({"name": s.name, "rows": s.rows, "files": s.files})).collect::<Vec<_>>(),
-        "items": items,
-    });
-    manifest.threads = jobs;
-    manifest.write(&cfg.out_dir)?;
-    Ok(manifest)
+    Ok((splits?, items_table?))
 }
 
-/// Every file export wrote, relative to its folder, sorted.
-pub fn hub_files(out_dir: &Path) -> Result<Vec<String>> {
-    let mut out = Vec::new();
+/// Every file export wrote, relative to its folder, sorted, with its digest.
+fn written_files(out_dir: &Path) -> Result<BTreeMap<String, ArtifactInfo>> {
+    let mut out = BTreeMap::new();
     for sub in ["hub", "hub/data", "items"] {
         let dir = out_dir.join(sub);
         if !dir.is_dir() {
             continue;
         }
-        for e in fs::read_dir(&dir)? {
-            let e = e?;
-            if e.file_type()?.is_file() && !e.file_name().to_string_lossy().contains(".tmp-") {
-                out.push(format!("{sub}/{}", e.file_name().to_string_lossy()));
+        for e in
+            std::fs::read_dir(&dir).with_context(|| format!("{}: cannot list", dir.display()))?
+        {
+            let e = e.with_context(|| format!("{}: cannot list", dir.display()))?;
+            if !e.file_type()?.is_file() || e.file_name().to_string_lossy().contains(".tmp-") {
+                continue;
             }
+            let path = e.path();
+            let digest = pricer_core::digest::file_digest(&path)
+                .with_context(|| format!("{}: cannot read", path.display()))?;
+            let info = ArtifactInfo {
+                record_type: FILE_KIND.into(),
+                count: 0,
+                digest,
+                bytes: e.metadata()?.len(),
+            };
+            out.insert(format!("{sub}/{}", e.file_name().to_string_lossy()), info);
         }
     }
-    out.sort();
     Ok(out)
+}
+
+impl Stage for ExportStage {
+    fn name(&self) -> &str {
+        STAGE
+    }
+
+    fn dir(&self) -> &Path {
+        &self.out_dir
+    }
+
+    /// The split artifacts present, then the items.
+    fn inputs(&self) -> Result<Vec<InputRef>> {
+        let items = self.items_dir.join("items.art");
+        let paths = self.splits()?.into_iter().map(|(_, p)| p).chain([items]);
+        paths
+            .map(|path| {
+                let info = header_info(&path)?;
+                Ok(InputRef {
+                    path: path.display().to_string(),
+                    digest: info.digest,
+                    bytes: info.bytes,
+                })
+            })
+            .collect()
+    }
+
+    fn config(&self) -> serde_json::Value {
+        serde_json::json!({"max_shard_bytes": self.max_shard_bytes})
+    }
+
+    fn outputs(&self) -> Vec<Output> {
+        vec![Output::Folder(HUB.into()), Output::Folder(ITEMS.into())]
+    }
+
+    fn run(&self, plan: &Plan) -> Result<Manifest> {
+        // The stage owns these folders: what an earlier export left (shards of another
+        // count, a validation split) must not outlive this run.
+        for sub in [HUB, ITEMS] {
+            let dir = self.out_dir.join(sub);
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir)
+                    .with_context(|| format!("{}: cannot clear", dir.display()))?;
+            }
+        }
+        let sources = self.splits()?;
+        let items_src = self.items_dir.join("items.art");
+        let (splits, (items, by_cat)) = write_all(self, &sources, &items_src)?;
+        for (s, (_, src)) in splits.iter().zip(&sources) {
+            let want = header_info(src)?.count;
+            anyhow::ensure!(s.rows == want, "{}: row counts disagree", s.name);
+        }
+        let card_text = card::render(&splits, &provenance(self, items, by_cat));
+        write_atomic(
+            &self.out_dir.join(HUB).join("README.md"),
+            card_text.as_bytes(),
+        )?;
+        let rows_out: u64 = splits.iter().map(|s| s.rows).sum();
+        let counts = Counts {
+            rows_in: rows_out,
+            kept: rows_out,
+            ..Counts::default()
+        };
+        let mut manifest = plan.manifest(written_files(&self.out_dir)?, counts);
+        manifest.summary = serde_json::json!({
+            "splits": splits.iter().map(|s| serde_json::json!({"name": s.name, "rows": s.rows, "files": s.files})).collect::<Vec<_>>(),
+            "items": items,
+        });
+        manifest.threads = sources.len() + 1;
+        manifest.write(&self.out_dir)?;
+        Ok(manifest)
+    }
+
+    fn summary(&self, m: &Manifest) -> String {
+        let splits: Vec<String> = m.summary["splits"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|s| {
+                        format!(
+                            "{} {}",
+                            s["name"].as_str().unwrap_or("?"),
+                            obs::thousands(s["rows"].as_u64().unwrap_or(0))
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        format!(
+            "export: {} to {} ({} files) in {:.1} s; upload with: {}",
+            splits.join(", "),
+            self.out_dir.join(HUB).display(),
+            m.outputs.len(),
+            m.wall_seconds,
+            upload_command(&self.out_dir)
+        )
+    }
 }
 
 /// The command that uploads the Hub folder with the Hub's own CLI.
@@ -356,30 +371,5 @@ pub fn upload_command(out_dir: &Path) -> String {
     format!(
         "huggingface-cli upload <user>/<dataset-name> {} . --repo-type dataset",
         out_dir.join("hub").display()
-    )
-}
-
-pub fn summary_line(m: &Manifest, out_dir: &Path) -> String {
-    let splits: Vec<String> = m.summary["splits"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|s| {
-                    format!(
-                        "{} {}",
-                        s["name"].as_str().unwrap_or("?"),
-                        obs::thousands(s["rows"].as_u64().unwrap_or(0))
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    format!(
-        "export: {} to {} ({} files) in {:.1} s; upload with: {}",
-        splits.join(", "),
-        out_dir.join("hub").display(),
-        m.outputs.len(),
-        m.wall_seconds,
-        upload_command(out_dir)
     )
 }

@@ -1,13 +1,18 @@
-//! Ingest: raw Amazon metadata rows (JSONL, plain, gzip or zstd) -> candidates.
+//! Ingest: raw Amazon metadata rows (JSONL, plain, gzip or zstd) -> a recipe's records.
 //!
-//! Emulates how the Hub's loader presented each row, applies the recipe's rules 1-4, and
-//! accounts for every row: kept as a [`pricer_core::Candidate`] or rejected with a reason.
+//! Emulates how the Hub's loader presented each row, applies the recipe's row rules
+//! ([`rules`]), and accounts for every row: kept, or rejected with a reason.
 
+pub mod chunks;
+pub mod decode;
+pub mod inputs;
+pub mod lines;
 pub mod reject;
 pub mod row;
+pub mod rules;
 pub mod run;
 pub mod scrub;
-pub mod source;
 
 pub use reject::{Reason, Reject};
-pub use run::{run, IngestConfig};
+pub use rules::{RowRules, V1};
+pub use run::IngestStage;

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Parser;
 use pricer_core::obs;
-use pricer_ingest::{run, source, IngestConfig};
+use pricer_core::stage::{self, Stage};
+use pricer_ingest::{inputs, run, IngestStage, V1};
 
 /// Read raw Amazon metadata (meta_<Category>.jsonl, .jsonl.gz, .jsonl.zst) and keep the
 /// rows that pass the recipe's rules 1-4 as candidates for the prompt stage.
@@ -42,14 +43,14 @@ fn main() -> Result<()> {
     obs::init_tracing();
     let args = Args::parse();
     obs::init_threads(args.threads);
-    let mut inputs = source::resolve(&args.inputs)?;
+    let mut files = inputs::resolve(&args.inputs)?;
     if let Some(dir) = &args.data_dir {
-        inputs.extend(source::resolve_categories(dir, &args.categories)?);
+        files.extend(inputs::resolve_categories(dir, &args.categories)?);
     }
-    let mut cfg = IngestConfig::new(inputs, &args.out);
-    cfg.chunk_bytes = args.chunk_bytes;
-    cfg.shard = args.shard;
-    let manifest = run::run(&cfg)?;
-    println!("{}", run::summary_line(&manifest, &args.out));
+    let mut ingest = IngestStage::new(V1, files, &args.out);
+    ingest.chunk_bytes = args.chunk_bytes;
+    ingest.shard = args.shard;
+    let manifest = stage::run_now(&ingest)?;
+    println!("{}", ingest.summary(&manifest));
     Ok(())
 }

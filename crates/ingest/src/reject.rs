@@ -6,7 +6,7 @@
 pub enum Reason {
     /// The line is not UTF-8 (Python could not have decoded the file).
     InvalidUtf8,
-    /// The line is longer than the reader accepts ([`crate::source::MAX_LINE_BYTES`]).
+    /// The line is longer than the reader accepts ([`crate::lines::MAX_LINE_BYTES`]).
     LineTooLong,
     /// `json.loads` raised: the Hub loader skipped the line.
     InvalidJson,

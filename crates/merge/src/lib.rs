@@ -5,20 +5,17 @@
 //! config and fingerprint (so later stages and `cargo xtask pipeline` accept it), plus a
 //! summary of every shard (wall time, peak memory, counts).
 
-use std::fs::{self, File};
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, ensure, Context, Result};
-use pricer_core::artifact::{
-    record_type, sync_parent, temp_path, ArtifactReader, ArtifactWriter, Record,
-};
+use pricer_core::artifact::{record_type, ArtifactReader, ArtifactWriter, Record};
+use pricer_core::atomic::{AtomicFile, HashingWriter};
+use pricer_core::jsonl::{FILE_KIND, JSONL_KIND};
 use pricer_core::manifest::{Counts, InputRef, Manifest};
 use pricer_core::{ArtifactInfo, Candidate, Item};
-
-/// The rejects file every sharded stage writes beside its artifact.
-pub const REJECTS: &str = "rejects.jsonl";
 
 /// A shard folder and its manifest.
 struct Shard {
@@ -126,34 +123,35 @@ fn concat_artifact(parts: &[PathBuf], dst: &Path) -> Result<ArtifactInfo> {
     }
 }
 
-fn concat_lines(parts: &[PathBuf], dst: &Path) -> Result<()> {
-    let tmp = temp_path(dst);
-    let result = (|| -> Result<()> {
-        let mut out = BufWriter::new(File::create(&tmp)?);
-        for p in parts {
-            let mut r = BufReader::new(
-                File::open(p).with_context(|| format!("{}: cannot read", p.display()))?,
-            );
-            loop {
-                let buf = r.fill_buf()?;
-                if buf.is_empty() {
-                    break;
-                }
-                out.write_all(buf)?;
-                let n = buf.len();
-                r.consume(n);
+/// Concatenates text outputs (rejects) of the shards; returns the merged file's entry.
+fn concat_lines(parts: &[PathBuf], dst: &Path, kind: &str) -> Result<ArtifactInfo> {
+    let mut out = HashingWriter::new(AtomicFile::create(dst)?);
+    let mut lines = 0u64;
+    for p in parts {
+        let mut r =
+            BufReader::new(File::open(p).with_context(|| format!("{}: cannot read", p.display()))?);
+        loop {
+            let buf = r
+                .fill_buf()
+                .with_context(|| format!("{}: cannot read", p.display()))?;
+            if buf.is_empty() {
+                break;
             }
+            lines += buf.iter().filter(|&&b| b == b'\n').count() as u64;
+            out.write_all(buf)
+                .map_err(|e| out.inner.error("write", e))?;
+            let n = buf.len();
+            r.consume(n);
         }
-        pricer_core::artifact::sync_file(&out.into_inner().map_err(|e| e.into_error())?)?;
-        Ok(())
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(e.context(format!("{}: cannot write", tmp.display())));
     }
-    fs::rename(&tmp, dst)?;
-    sync_parent(dst);
-    Ok(())
+    let (file, digest, bytes) = out.finish();
+    file.commit()?;
+    Ok(ArtifactInfo {
+        record_type: kind.to_owned(),
+        count: if kind == JSONL_KIND { lines } else { 0 },
+        digest: digest.to_hex().to_string(),
+        bytes,
+    })
 }
 
 /// The inputs of the whole run. Without `upstream` (ingest): every shard's inputs in
@@ -174,10 +172,15 @@ fn merged_inputs(shards: &[Shard], upstream: Option<&Path>) -> Result<Vec<InputR
         "{}: a shard, not a merged folder",
         up.display()
     );
-    let (name, info) = match up_m.outputs.iter().next() {
-        Some(o) if up_m.outputs.len() == 1 => o,
-        _ => bail!("{}: expected one artifact", up.display()),
+    let artifacts: Vec<(&String, &ArtifactInfo)> = up_m
+        .outputs
+        .iter()
+        .filter(|(_, i)| !matches!(i.record_type.as_str(), FILE_KIND | JSONL_KIND))
+        .collect();
+    let [(name, info)] = artifacts.as_slice() else {
+        bail!("{}: expected one artifact", up.display());
     };
+    let (name, info) = (*name, *info);
     let expected: Vec<String> = up_m.summary["shards"]
         .as_array()
         .map(|a| {
@@ -234,13 +237,18 @@ fn merged_inputs(shards: &[Shard], upstream: Option<&Path>) -> Result<Vec<InputR
 pub fn merge(dirs: &[PathBuf], out: &Path, upstream: Option<&Path>) -> Result<Manifest> {
     let started = Instant::now();
     let shards = read_shards(dirs)?;
-    fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
+    pricer_core::atomic::create_dir(out)?;
     let first = &shards[0].manifest;
     let inputs = merged_inputs(&shards, upstream)?;
     let mut outputs = std::collections::BTreeMap::new();
-    for name in first.outputs.keys() {
+    for (name, first_info) in &first.outputs {
         let parts: Vec<PathBuf> = shards.iter().map(|s| s.dir.join(name)).collect();
-        let info = concat_artifact(&parts, &out.join(name))?;
+        let kind = first_info.record_type.as_str();
+        let info = if matches!(kind, FILE_KIND | JSONL_KIND) {
+            concat_lines(&parts, &out.join(name), kind)?
+        } else {
+            concat_artifact(&parts, &out.join(name))?
+        };
         let want: u64 = shards.iter().map(|s| s.manifest.outputs[name].count).sum();
         ensure!(
             info.count == want,
@@ -248,10 +256,6 @@ pub fn merge(dirs: &[PathBuf], out: &Path, upstream: Option<&Path>) -> Result<Ma
             info.count
         );
         outputs.insert(name.clone(), info);
-    }
-    let rejects: Vec<PathBuf> = shards.iter().map(|s| s.dir.join(REJECTS)).collect();
-    if rejects.iter().all(|p| p.is_file()) {
-        concat_lines(&rejects, &out.join(REJECTS))?;
     }
     let mut counts = Counts::default();
     for s in &shards {

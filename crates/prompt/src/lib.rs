@@ -4,8 +4,6 @@
 
 pub mod item;
 pub mod run;
-pub mod tokenizer;
 
-pub use item::{make_item, PromptReject, RecipeTokenizer};
-pub use run::{run, PromptConfig};
-pub use tokenizer::{load, TokenizerSource};
+pub use item::{make_item, PromptReject};
+pub use run::PromptStage;

@@ -4,9 +4,10 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Parser;
-use pricer_core::obs;
-use pricer_prompt::tokenizer::EncoderChoice;
-use pricer_prompt::{run, tokenizer, PromptConfig, TokenizerSource};
+use pricer_core::stage::Stage;
+use pricer_core::{obs, stage};
+use pricer_prompt::PromptStage;
+use pricer_tokenizer::{EncoderChoice, TokenizerSource};
 
 /// Tokenize each candidate with the recipe's tokenizer, keep those over 150 tokens, cut
 /// to 160 tokens and build the training prompt and its token count.
@@ -45,13 +46,13 @@ fn main() -> Result<()> {
     let source = match (args.tokenizer, args.tokenizer_hub) {
         (Some(p), _) => TokenizerSource::Path(p),
         (None, Some(model)) => TokenizerSource::Hub(model),
-        (None, None) => TokenizerSource::Path(tokenizer::bundled_path()),
+        (None, None) => TokenizerSource::Bundled,
     };
-    let tok = tokenizer::load(&source)?;
-    let mut cfg = PromptConfig::new(&args.input, &args.out);
-    cfg.clean_up_spaces = !args.no_clean_up_spaces;
-    cfg.encoder = args.encoder;
-    let manifest = run::run(&cfg, &tok)?;
-    println!("{}", run::summary_line(&manifest, &args.out));
+    let tok = std::sync::Arc::new(pricer_tokenizer::load(&source)?);
+    let mut prompt = PromptStage::new(&args.input, &args.out, tok);
+    prompt.clean_up_spaces = !args.no_clean_up_spaces;
+    prompt.encoder = args.encoder;
+    let manifest = stage::run_now(&prompt)?;
+    println!("{}", prompt.summary(&manifest));
     Ok(())
 }

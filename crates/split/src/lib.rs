@@ -10,4 +10,4 @@ pub mod run;
 pub mod sample;
 
 pub use config::{SampleConfig, SplitSizes};
-pub use run::{run, SplitConfig, SplitSummary};
+pub use run::{SplitStage, SplitSummary};

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Parser;
+use pricer_core::stage::{self, Stage};
 use pricer_core::{obs, recipe};
-use pricer_split::{run, SampleConfig, SplitConfig, SplitSizes};
+use pricer_split::{SampleConfig, SplitSizes, SplitStage};
 
 /// Draw the recipe's price-balanced sample from the items, shuffle it with Python's
 /// seeded random, and cut train and test (and optionally validation).
@@ -67,7 +68,7 @@ fn main() -> Result<()> {
     } else {
         args.weights.into_iter().collect()
     };
-    let cfg = SplitConfig {
+    let split = SplitStage {
         input: args.input,
         out_dir: args.out.clone(),
         sample: SampleConfig {
@@ -85,7 +86,7 @@ fn main() -> Result<()> {
             take_available: args.take_available,
         },
     };
-    let (_, summary) = run::run(&cfg).context("split failed")?;
-    println!("{}", run::summary_line(&summary, &args.out));
+    let manifest = stage::run_now(&split).context("split failed")?;
+    println!("{}", split.summary(&manifest));
     Ok(())
 }

@@ -3,11 +3,12 @@
 //! statistics, charts, a self-contained `report.html` and `audit.json`.
 
 pub mod facts;
+pub mod report;
 pub mod run;
 pub mod stats;
 pub mod svg;
 
-pub use run::{audit, run, AuditConfig};
+pub use run::{audit, AuditStage};
 
 /// The other tokenizers bundled for comparison, relative to the workspace root.
 pub const BUNDLED_COMPARE: [(&str, &str); 3] = [
@@ -15,3 +16,11 @@ pub const BUNDLED_COMPARE: [(&str, &str); 3] = [
     ("Gemma 3", "fixtures/tokenizers/gemma3/tokenizer.json"),
     ("Llama 2", "fixtures/tokenizers/llama-2/tokenizer.json"),
 ];
+
+/// The bundled comparison tokenizers, found from the current folder or the workspace root.
+pub fn bundled_compare() -> Vec<(String, std::path::PathBuf)> {
+    BUNDLED_COMPARE
+        .iter()
+        .map(|(n, p)| ((*n).to_owned(), pricer_tokenizer::source::bundled(p)))
+        .collect()
+}

@@ -4,9 +4,10 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Parser;
-use pricer_audit::{run, AuditConfig, BUNDLED_COMPARE};
 use pricer_core::obs;
-use pricer_prompt::{tokenizer, TokenizerSource};
+use pricer_core::stage::{self, Stage};
+use pricer_tokenize_audit::{bundled_compare, run, AuditStage};
+use pricer_tokenizer::TokenizerSource;
 
 /// Audit the items before training on them: does every price stay one token, how other
 /// tokenizers compare, what the prompts' last tokens are, and how tokens, prices and
@@ -51,28 +52,25 @@ fn main() -> Result<()> {
     obs::init_tracing();
     let args = Args::parse();
     obs::init_threads(args.threads);
-    let recipe = tokenizer::load(&TokenizerSource::Path(
-        args.tokenizer.unwrap_or_else(tokenizer::bundled_path),
-    ))?;
-    let compare_paths: Vec<(String, PathBuf)> = if args.compare.is_empty() {
-        BUNDLED_COMPARE
-            .iter()
-            .map(|(n, p)| ((*n).to_owned(), PathBuf::from(p)))
-            .collect()
-    } else {
-        args.compare
-    };
-    let cfg = AuditConfig {
+    let source = args
+        .tokenizer
+        .map_or(TokenizerSource::Bundled, TokenizerSource::Path);
+    let recipe = std::sync::Arc::new(pricer_tokenizer::load(&source)?);
+    let audit = AuditStage {
         items_dir: args.items,
         split_dir: args.split,
-        out_dir: args.out.clone(),
+        out_dir: args.out,
         recipe_name: "Llama 3.1".into(),
-        recipe: &recipe,
-        compare: compare_paths,
+        recipe,
+        compare: if args.compare.is_empty() {
+            bundled_compare()
+        } else {
+            args.compare
+        },
         compare_sample: args.compare_sample,
         views: args.items_shown,
     };
-    let (manifest, _) = run::run(&cfg)?;
-    println!("{}", run::summary_line(&manifest, &args.out));
+    let manifest = stage::run_now(&audit)?;
+    println!("{}", audit.summary(&manifest));
     Ok(())
 }

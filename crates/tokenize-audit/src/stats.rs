@@ -51,8 +51,8 @@ pub struct Accumulator {
     /// (prompt characters, price) of every item, or of a uniform sample of
     /// [`SCATTER_POINTS`] once there are more (reservoir sampling), for the scatter.
     pub points: Vec<(f32, f32)>,
-    /// splitmix64 state for the reservoir: fixed start, so reports are reproducible.
-    rng: u64,
+    /// For the reservoir: a fixed start, so reports are reproducible.
+    rng: pricer_core::rng::SplitMix64,
 }
 
 /// Most points the scatter keeps: beyond this many items it plots a uniform sample, so
@@ -100,12 +100,7 @@ impl Accumulator {
             self.points.push(point);
         } else {
             // Algorithm R: item n replaces a kept point with probability SCATTER_POINTS / n.
-            self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.rng;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^= z >> 31;
-            let j = ((u128::from(z) * u128::from(self.n)) >> 64) as usize;
+            let j = self.rng.below(self.n) as usize;
             if j < SCATTER_POINTS {
                 self.points[j] = point;
             }

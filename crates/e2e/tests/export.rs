@@ -1,49 +1,40 @@
 //! The exported folder read back by the real readers (`datasets`, pyarrow, pandas), and
-//! export's determinism.
+//! export's determinism, through the binaries.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pricer_core::artifact::ArtifactReader;
+use pricer_core::manifest::Manifest;
 use pricer_core::Item;
-use pricer_export::ExportConfig;
-use pricer_split::{SampleConfig, SplitConfig, SplitSizes};
+use pricer_e2e::{fixture, ingest_and_prompt, root, run_ok};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+/// A run folder with ingest, prompt and split (800 / 200 / 28) of the amazon-2023 fixtures.
+fn make_run(dir: &Path) {
+    let prompt = ingest_and_prompt(&[fixture("data/amazon-2023")], dir, 2, 1 << 20);
+    run_ok(
+        "pricer-split",
+        &[
+            &prompt,
+            &"--out",
+            &dir.join("split"),
+            &"--train",
+            &"800",
+            &"--test",
+            &"200",
+            &"--validation",
+            &"28",
+        ],
+    );
 }
 
-/// A run folder with ingest, prompt and split of the amazon-2023 fixtures.
-fn make_run(dir: &Path) {
-    let inputs =
-        pricer_ingest::source::resolve(&[root().join("fixtures/data/amazon-2023")]).unwrap();
-    pricer_ingest::run(&pricer_ingest::IngestConfig::new(
-        inputs,
-        dir.join("ingest"),
-    ))
-    .unwrap();
-    let tok = pricer_prompt::load(&pricer_prompt::TokenizerSource::Path(
-        root().join("fixtures/tokenizers/llama-3.1"),
-    ))
-    .unwrap();
-    pricer_prompt::run(
-        &pricer_prompt::PromptConfig::new(dir.join("ingest"), dir.join("prompt")),
-        &tok,
-    )
-    .unwrap();
-    let sizes = SplitSizes {
-        train: 800,
-        test: 200,
-        validation: 28,
-        ..SplitSizes::default()
-    };
-    let cfg = SplitConfig {
-        input: dir.join("prompt"),
-        out_dir: dir.join("split"),
-        sample: SampleConfig::default(),
-        sizes,
-    };
-    pricer_split::run(&cfg).unwrap();
+fn export(run: &Path, extra: &[&str]) -> Manifest {
+    let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&run];
+    for a in extra {
+        args.push(a);
+    }
+    run_ok("pricer-export", &args);
+    Manifest::read(&run.join("export")).unwrap()
 }
 
 fn python() -> String {
@@ -77,8 +68,8 @@ fn datasets_and_pyarrow_read_back_every_value() {
     );
     let dir = tempfile::tempdir().unwrap();
     make_run(dir.path());
-    let cfg = ExportConfig::for_run(dir.path());
-    pricer_export::run(&cfg).unwrap();
+    let out_dir = dir.path().join("export");
+    export(dir.path(), &[]);
     let expected = dir.path().join("expected");
     std::fs::create_dir_all(&expected).unwrap();
     for split in ["train", "test", "validation"] {
@@ -95,8 +86,8 @@ fn datasets_and_pyarrow_read_back_every_value() {
     }
     std::fs::write(expected.join("items.jsonl"), items).unwrap();
     let out = Command::new(python())
-        .arg(root().join("crates/export/tests/py/check_export.py"))
-        .arg(&cfg.out_dir)
+        .arg(root().join("crates/e2e/tests/py/check_export.py"))
+        .arg(&out_dir)
         .arg(&expected)
         .env("HF_DATASETS_OFFLINE", "1")
         .env("HF_HUB_OFFLINE", "1")
@@ -110,7 +101,7 @@ fn datasets_and_pyarrow_read_back_every_value() {
         String::from_utf8_lossy(&out.stderr)
     );
     // The binary items load through the documented API and match the split's.
-    let loaded: Vec<Item> = pricer_export::load_items(cfg.out_dir.join("items/test.art"))
+    let loaded: Vec<Item> = pricer_export::load_items(out_dir.join("items/test.art"))
         .unwrap()
         .map(Result::unwrap)
         .collect();
@@ -125,16 +116,14 @@ fn datasets_and_pyarrow_read_back_every_value() {
 fn export_is_byte_identical_on_rerun_and_shards_by_size() {
     let dir = tempfile::tempdir().unwrap();
     make_run(dir.path());
-    let mut cfg = ExportConfig::for_run(dir.path());
-    let first = pricer_export::run(&cfg).unwrap().outputs;
-    let again = pricer_export::run(&cfg).unwrap().outputs;
+    let first = export(dir.path(), &[]).outputs;
+    let again = export(dir.path(), &[]).outputs;
     assert_eq!(
         first, again,
         "identical input and config give identical files"
     );
     // Small shards: the train split is cut into several files, none over the limit by rows' size.
-    cfg.max_shard_bytes = 200_000;
-    let m = pricer_export::run(&cfg).unwrap();
+    let m = export(dir.path(), &["--max-shard-bytes", "200000"]);
     let train_files: Vec<&String> = m
         .outputs
         .keys()
@@ -142,10 +131,9 @@ fn export_is_byte_identical_on_rerun_and_shards_by_size() {
         .collect();
     assert_eq!(train_files.len(), 4, "{train_files:?}");
     assert!(train_files[0].ends_with("train-00000-of-00004.parquet"));
-    assert!(
-        !m.outputs
-            .keys()
-            .any(|k| k.contains("-of-00001") && k.contains("train")),
-        "stale shards are removed"
-    );
+    let on_disk: Vec<PathBuf> = std::fs::read_dir(dir.path().join("export/hub/data"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(on_disk.len(), 6, "stale shards are removed: {on_disk:?}");
 }

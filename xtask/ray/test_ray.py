@@ -3,7 +3,7 @@
 and a generated corpus through driver.py with 4 (and 5) shards, and checks that every
 exported file, and every ingest/prompt/split artifact, equals the one-machine run's.
 
-    python deploy/ray/test_ray.py   # needs: pip install ray; cargo build --release --workspace --bins
+    python xtask/ray/test_ray.py   # needs: pip install ray; cargo build --release --workspace --bins
     (PRICER_BIN_DIR=target/debug to use debug binaries, as CI does)
 
 Run from the repository root (cargo xtask ci runs it). Exits non-zero on any difference.
@@ -81,7 +81,7 @@ def main():
                                        ("synthetic corpus", synth_cfg, 5)]:
                 one, many = os.path.join(tmp, label, "one"), os.path.join(tmp, label, "ray")
                 sh(os.path.join(BINS, "xtask"), "pipeline", "--config", cfg, "--out", one)
-                out = sh(PY, "deploy/ray/driver.py", "--config", cfg, "--out", many,
+                out = sh(PY, "xtask/ray/driver.py", "--config", cfg, "--out", many,
                          "--shards", str(shards), "--address", "auto", "--bin-dir", BINS)
                 print(out.strip().splitlines()[-1])
                 checked, exported = compare(one, many, label)

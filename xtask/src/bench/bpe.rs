@@ -7,7 +7,7 @@ use anyhow::{bail, Result};
 use pricer_bpe::Bpe;
 use rayon::prelude::*;
 
-use crate::bench::SplitMix;
+use pricer_core::rng::SplitMix64;
 
 /// Characters mutations insert: the classes the pre-tokenizer tells apart, and traps.
 const ALPHABET: &[char] = &[
@@ -17,7 +17,7 @@ const ALPHABET: &[char] = &[
 ];
 
 /// A variant of `base`: a random window of it with random insertions and case flips.
-fn mutate(rng: &mut SplitMix, base: &str) -> String {
+fn mutate(rng: &mut SplitMix64, base: &str) -> String {
     let chars: Vec<char> = base.chars().collect();
     if chars.is_empty() {
         return String::new();
@@ -42,9 +42,9 @@ pub fn run(texts: usize, threads: usize) -> Result<()> {
     let corpus = crate::bench::synth_corpus(5000, false)?;
     let ingest = PathBuf::from("target/bench/bpe-ingest");
     if !ingest.join("candidates.art").is_file() {
-        let cfg =
-            pricer_ingest::IngestConfig::new(pricer_ingest::source::resolve(&[corpus])?, &ingest);
-        pricer_ingest::run(&cfg)?;
+        let files = pricer_ingest::inputs::resolve(&[corpus])?;
+        let stage = pricer_ingest::IngestStage::new(pricer_ingest::V1, files, &ingest);
+        pricer_core::stage::run_now(&stage)?;
     }
     let bases: Vec<String> =
         pricer_core::ArtifactReader::<pricer_core::Candidate>::open(ingest.join("candidates.art"))?
@@ -57,7 +57,7 @@ pub fn run(texts: usize, threads: usize) -> Result<()> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()?;
-    let mut rng = SplitMix(7);
+    let mut rng = SplitMix64(7);
     let (mut done, mut chars, mut skipped) = (0usize, 0usize, 0usize);
     let (mut t_ref, mut t_fast) = (0f64, 0f64);
     // Batches of generated texts: the candidates themselves first, then variants.

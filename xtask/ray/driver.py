@@ -6,7 +6,7 @@ shard (`--shard i/N`); `pricer-merge` joins each stage's shards into the folder 
 one-machine run writes, byte for byte; then the global stages (split, audit, export) run
 as one task through `xtask pipeline --start-at split` with the same config file.
 
-    python deploy/ray/driver.py --config xtask/configs/classic.toml --out runs/classic \\
+    python xtask/ray/driver.py --config xtask/configs/classic.toml --out runs/classic \\
         --shards 16 [--address auto] [--threads-per-task 2]
 
 Every node must see the repository (binaries in target/release, the config's inputs and

@@ -1,0 +1,202 @@
+//! The artifact file format: one typed stream of records per stage output.
+//!
+//! ```text
+//! header (96 bytes, little endian)
+//!   magic         8   b"PRICERAF"
+//!   version       4   FORMAT_VERSION
+//!   flags         4   bit 0: body is zstd-compressed
+//!   record_type  16   ASCII, zero padded (e.g. "item")
+//!   count         8   number of records
+//!   body_len      8   bytes of body on disk
+//!   body_digest  32   BLAKE3 of the body bytes on disk
+//!   header_check 16   first 16 bytes of BLAKE3 of the 80 bytes above
+//! body: frames of (u32 length, postcard record), zstd-compressed as one stream
+//! ```
+//! Writers ([`writer`]) go through an [`AtomicFile`](crate::atomic::AtomicFile): nothing
+//! appears under the artifact's name until it is complete. Readers ([`reader`]) stream
+//! records and check count and digest at the end; [`verify`] checks a file without
+//! decoding it.
+
+mod header;
+pub mod reader;
+pub mod writer;
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+pub use reader::{header_info, record_type, verify, ArtifactReader};
+pub use writer::ArtifactWriter;
+
+pub const MAGIC: &[u8; 8] = b"PRICERAF";
+pub const FORMAT_VERSION: u32 = 1;
+pub const HEADER_LEN: usize = 96;
+const FLAG_ZSTD: u32 = 1;
+/// zstd level for artifact bodies. Artifacts are intermediate: level 1 writes about
+/// twice as fast as 3 for a few percent more bytes (still ~4x smaller than raw prompts).
+pub const ZSTD_LEVEL: i32 = 1;
+/// Largest encoded record, for writers and readers alike: a reader refuses a longer
+/// frame as a damaged length field, so a writer refuses to write one, and stages that
+/// take rows from outside (ingest) reject rows that would exceed it.
+pub const MAX_RECORD_BYTES: u32 = 256 << 20;
+
+/// A record type stored in artifacts.
+pub trait Record: Serialize + DeserializeOwned {
+    /// Stored in the header; a reader refuses a file of another type.
+    const RECORD_TYPE: &'static str;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ArtifactError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error(transparent)]
+    File(#[from] crate::atomic::FileError),
+    #[error("{path}: not a pricer artifact (bad magic); was it written by another tool?")]
+    BadMagic { path: PathBuf },
+    #[error(
+        "{path}: artifact format version {found}, this build reads {FORMAT_VERSION}; re-run the stage that wrote it"
+    )]
+    Version { path: PathBuf, found: u32 },
+    #[error("{path}: holds {found} records, expected {expected}")]
+    WrongType {
+        path: PathBuf,
+        found: String,
+        expected: &'static str,
+    },
+    #[error("{path}: corrupt artifact ({what}); delete it and re-run the stage that wrote it")]
+    Corrupt { path: PathBuf, what: String },
+    #[error("{path}: content digest mismatch (the file was modified or damaged); delete it and re-run the stage that wrote it")]
+    DigestMismatch { path: PathBuf },
+    #[error("{path}: record {index}: cannot encode: {source}")]
+    Encode {
+        path: PathBuf,
+        index: u64,
+        source: postcard::Error,
+    },
+    #[error("{path}: record {index} takes {bytes} bytes, more than the {MAX_RECORD_BYTES} an artifact record may hold")]
+    TooLarge {
+        path: PathBuf,
+        index: u64,
+        bytes: u64,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ArtifactError + '_ {
+    move |source| ArtifactError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// What a finished artifact (or another output file) holds.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ArtifactInfo {
+    pub record_type: String,
+    pub count: u64,
+    /// Hex BLAKE3 of the body (of the whole file for other outputs); also the output's
+    /// identity in fingerprints.
+    pub digest: String,
+    pub bytes: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use super::*;
+    use crate::records::Item;
+
+    fn item(i: u32) -> Item {
+        Item {
+            category: "Automotive".into(),
+            title: format!("title {i}"),
+            price: f64::from(i) + 0.99,
+            prompt: format!("prompt {i} ").repeat(20),
+            token_count: 170 + i,
+        }
+    }
+
+    fn write(path: &Path, n: u32) -> ArtifactInfo {
+        let mut w = ArtifactWriter::<Item>::create(path).unwrap();
+        for i in 0..n {
+            w.write(&item(i)).unwrap();
+        }
+        w.finish().unwrap()
+    }
+
+    #[test]
+    fn roundtrip_and_verify() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("items.art");
+        let info = write(&path, 1000);
+        assert_eq!(info.count, 1000);
+        let back: Vec<Item> = ArtifactReader::<Item>::open(&path)
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(back, (0..1000).map(item).collect::<Vec<_>>());
+        assert_eq!(verify(&path).unwrap(), info);
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary left behind"
+        );
+    }
+
+    #[test]
+    fn same_records_same_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        write(&dir.path().join("a"), 500);
+        write(&dir.path().join("b"), 500);
+        assert_eq!(
+            fs::read(dir.path().join("a")).unwrap(),
+            fs::read(dir.path().join("b")).unwrap()
+        );
+    }
+
+    #[test]
+    fn every_flipped_byte_is_detected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("items.art");
+        write(&path, 50);
+        let good = fs::read(&path).unwrap();
+        for pos in (0..good.len()).step_by(7) {
+            let mut bad = good.clone();
+            bad[pos] ^= 0x10;
+            fs::write(&path, &bad).unwrap();
+            assert!(verify(&path).is_err(), "verify misses a flip at byte {pos}");
+            let read: Result<Vec<Item>, _> =
+                ArtifactReader::<Item>::open(&path).and_then(|r| r.collect());
+            let err = read.expect_err("reading a damaged artifact must fail");
+            assert!(
+                err.to_string().contains("items.art"),
+                "error names the artifact: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn wrong_type_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("items.art");
+        write(&path, 3);
+        let err = ArtifactReader::<crate::records::Candidate>::open(&path)
+            .err()
+            .unwrap();
+        assert!(matches!(err, ArtifactError::WrongType { .. }), "{err}");
+    }
+
+    #[test]
+    fn unfinished_writer_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("items.art");
+        {
+            let mut w = ArtifactWriter::<Item>::create(&path).unwrap();
+            w.write(&item(1)).unwrap();
+        }
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}

@@ -1,0 +1,216 @@
+//! Reading an artifact: records streamed and decoded, type, count and digest checked;
+//! and checks of a whole file without decoding it.
+
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+
+use super::header::open_header;
+use super::{io_err, ArtifactError, ArtifactInfo, Record, FLAG_ZSTD, HEADER_LEN, MAX_RECORD_BYTES};
+
+/// Hashes and counts the body bytes as they are read, and stops at the body's end.
+struct HashingReader<R> {
+    inner: R,
+    hasher: blake3::Hasher,
+    remaining: u64,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let cap = buf
+            .len()
+            .min(self.remaining.min(usize::MAX as u64) as usize);
+        let n = self.inner.read(&mut buf[..cap])?;
+        self.hasher.update(&buf[..n]);
+        self.remaining -= n as u64;
+        Ok(n)
+    }
+}
+
+type Body = zstd::Decoder<'static, BufReader<HashingReader<BufReader<File>>>>;
+
+/// Streams the records of one artifact, checking type, count and digest.
+pub struct ArtifactReader<T: Record> {
+    path: PathBuf,
+    header_count: u64,
+    body_digest: [u8; 32],
+    body: Option<Body>,
+    read: u64,
+    buf: Vec<u8>,
+    _t: PhantomData<T>,
+}
+
+impl<T: Record> ArtifactReader<T> {
+    pub fn open(path: impl Into<PathBuf>) -> Result<Self, ArtifactError> {
+        let path = path.into();
+        let (header, file) = open_header(&path)?;
+        if header.record_type != T::RECORD_TYPE {
+            return Err(ArtifactError::WrongType {
+                path,
+                found: header.record_type,
+                expected: T::RECORD_TYPE,
+            });
+        }
+        if header.flags & FLAG_ZSTD == 0 {
+            return Err(ArtifactError::Corrupt {
+                path,
+                what: "unknown body encoding".into(),
+            });
+        }
+        let hashing = HashingReader {
+            inner: file,
+            hasher: blake3::Hasher::new(),
+            remaining: header.body_len,
+        };
+        let body = zstd::Decoder::new(hashing).map_err(io_err(&path))?;
+        Ok(ArtifactReader {
+            path,
+            header_count: header.count,
+            body_digest: header.body_digest,
+            body: Some(body),
+            read: 0,
+            buf: Vec::new(),
+            _t: PhantomData,
+        })
+    }
+
+    /// Records the header promises.
+    pub fn expected_count(&self) -> u64 {
+        self.header_count
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn corrupt(&mut self, what: impl Into<String>) -> ArtifactError {
+        self.body = None;
+        ArtifactError::Corrupt {
+            path: self.path.clone(),
+            what: what.into(),
+        }
+    }
+
+    /// After the last record: the body must end here and its digest must match.
+    fn finish_body(&mut self) -> Result<(), ArtifactError> {
+        let Some(mut body) = self.body.take() else {
+            return Ok(());
+        };
+        let mut rest = Vec::new();
+        match body.read_to_end(&mut rest) {
+            Ok(0) => {}
+            Ok(_) => return Err(self.corrupt("records beyond the count in the header")),
+            Err(e) => return Err(self.corrupt(format!("compressed body: {e}"))),
+        }
+        let hashing = body.finish().into_inner();
+        if hashing.remaining != 0 {
+            return Err(self.corrupt("the body is shorter than the header says"));
+        }
+        let mut file = hashing.inner;
+        let mut probe = [0u8; 1];
+        if file.read(&mut probe).map_err(io_err(&self.path))? != 0 {
+            return Err(self.corrupt("trailing bytes after the body"));
+        }
+        if hashing.hasher.finalize().as_bytes() != &self.body_digest {
+            return Err(ArtifactError::DigestMismatch {
+                path: self.path.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    fn next_record(&mut self) -> Result<Option<T>, ArtifactError> {
+        if self.body.is_none() {
+            return Ok(None);
+        }
+        if self.read == self.header_count {
+            self.finish_body()?;
+            return Ok(None);
+        }
+        let body = self.body.as_mut().expect("checked above");
+        let mut len = [0u8; 4];
+        if let Err(e) = body.read_exact(&mut len) {
+            // A damaged body surfaces here as a short or undecodable stream.
+            let what = format!("record {} of {}: {e}", self.read, self.header_count);
+            return Err(self.corrupt(what));
+        }
+        let len = u32::from_le_bytes(len);
+        if len > MAX_RECORD_BYTES {
+            let what = format!("record {} claims {len} bytes", self.read);
+            return Err(self.corrupt(what));
+        }
+        self.buf.resize(len as usize, 0);
+        if let Err(e) = body.read_exact(&mut self.buf) {
+            let what = format!("record {} of {}: {e}", self.read, self.header_count);
+            return Err(self.corrupt(what));
+        }
+        match postcard::from_bytes(&self.buf) {
+            Ok(record) => {
+                self.read += 1;
+                Ok(Some(record))
+            }
+            Err(e) => {
+                let what = format!("record {}: {e}", self.read);
+                Err(self.corrupt(what))
+            }
+        }
+    }
+}
+
+impl<T: Record> Iterator for ArtifactReader<T> {
+    type Item = Result<T, ArtifactError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_record().transpose()
+    }
+}
+
+/// Checks an artifact's header and body digest without decoding records.
+pub fn verify(path: &Path) -> Result<ArtifactInfo, ArtifactError> {
+    let (header, file) = open_header(path)?;
+    let mut hashing = HashingReader {
+        inner: file,
+        hasher: blake3::Hasher::new(),
+        remaining: header.body_len,
+    };
+    io::copy(&mut hashing, &mut io::sink()).map_err(io_err(path))?;
+    let corrupt = |what: &str| ArtifactError::Corrupt {
+        path: path.to_owned(),
+        what: what.into(),
+    };
+    if hashing.remaining != 0 {
+        return Err(corrupt("the body is shorter than the header says"));
+    }
+    let mut probe = [0u8; 1];
+    if hashing.inner.read(&mut probe).map_err(io_err(path))? != 0 {
+        return Err(corrupt("trailing bytes after the body"));
+    }
+    let digest = hashing.hasher.finalize();
+    if digest.as_bytes() != &header.body_digest {
+        return Err(ArtifactError::DigestMismatch {
+            path: path.to_owned(),
+        });
+    }
+    Ok(header.info(*digest.as_bytes()))
+}
+
+/// An artifact's header facts (count, body digest, size) after checking the header and
+/// the file's length. For a stage about to read the whole artifact: its reader checks the
+/// body against this digest at the end, so verifying first would read everything twice.
+pub fn header_info(path: &Path) -> Result<ArtifactInfo, ArtifactError> {
+    let (header, file) = open_header(path)?;
+    let len = file.get_ref().metadata().map_err(io_err(path))?.len();
+    let want = header.body_len.saturating_add(HEADER_LEN as u64);
+    if len != want {
+        return Err(ArtifactError::Corrupt {
+            path: path.to_owned(),
+            what: format!("{len} bytes, the header says {want}"),
+        });
+    }
+    Ok(header.info(header.body_digest))
+}
+
+/// The record type named in an artifact's header.
+pub fn record_type(path: &Path) -> Result<String, ArtifactError> {
+    Ok(open_header(path)?.0.record_type)
+}

@@ -1,0 +1,162 @@
+//! report.html: every chart and table of the audit in one self-contained file.
+
+use std::fmt::Write as _;
+
+use crate::facts::TailView;
+use crate::run::Audit;
+use crate::svg;
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn tail_table(v: &TailView) -> String {
+    let mut s = String::from("<table class=\"tail\"><tr><th>id</th>");
+    for id in &v.ids {
+        let _ = write!(s, "<td>{id}</td>");
+    }
+    s.push_str("</tr><tr><th>piece</th>");
+    for p in &v.pieces {
+        let _ = write!(s, "<td><code>{}</code></td>", esc(&format!("{p:?}")));
+    }
+    s.push_str("</tr></table>");
+    s
+}
+
+/// The report: every chart and table in one HTML file with no external references.
+pub fn render(a: &Audit, points: &[(f32, f32)]) -> String {
+    let s = &a.stats;
+    let mut charts = vec![
+        svg::scatter(
+            "chart-scatter",
+            &if (points.len() as u64) < s.items {
+                format!(
+                    "Prompt length vs price ({} items, {} of them plotted at random, r = {:.3})",
+                    s.items,
+                    points.len(),
+                    s.chars_price_correlation
+                )
+            } else {
+                format!(
+                    "Prompt length vs price ({} items, r = {:.3})",
+                    s.items, s.chars_price_correlation
+                )
+            },
+            "prompt length (characters)",
+            "price ($)",
+            points,
+        ),
+        svg::histogram(
+            "chart-tokens",
+            "Tokens per prompt",
+            "tokens (Llama 3.1)",
+            "items",
+            &s.token_counts.bins,
+            svg::PALETTE[0],
+        ),
+        svg::histogram(
+            "chart-prices",
+            "Prices",
+            "price ($, bins of $10)",
+            "items",
+            &s.prices.bins,
+            svg::PALETTE[1],
+        ),
+        svg::bars(
+            "chart-category-bars",
+            "Items per category",
+            "items",
+            &s.categories,
+        ),
+        svg::donut(
+            "chart-category-donut",
+            "Share of items per category",
+            &s.categories,
+        ),
+    ];
+    if let Some(t) = &a.test_head {
+        charts.push(svg::histogram(
+            "chart-test-prices",
+            &format!(
+                "Prices of the first {} test items (mean ${:.2})",
+                t.items, t.mean_price
+            ),
+            "price ($, bins of $25)",
+            "items",
+            &t.prices.bins,
+            svg::PALETTE[4],
+        ));
+    }
+    let mut h = String::new();
+    h.push_str("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>pricer audit</title><style>\
+        body{font-family:sans-serif;max-width:1500px;margin:24px auto;padding:0 16px;color:#222}\
+        table{border-collapse:collapse;margin:8px 0 20px}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}\
+        th{background:#f4f4f4}.tail td{font-size:12px}.charts{display:flex;flex-wrap:wrap;gap:16px}\
+        .chart{border:1px solid #ddd;max-width:100%;height:auto}pre{background:#f7f7f7;padding:8px;white-space:pre-wrap}\
+        </style></head><body>");
+    let _ = write!(
+        h,
+        "<h1>pricer audit</h1><p>{} items; tokens per prompt mean {:.1}, max {}; price mean ${:.2}, max ${:.2}; \
+         prompt length vs price r = {:.3}.</p>",
+        s.items, s.token_count_mean, s.token_count_max, s.price_mean, s.price_max, s.chars_price_correlation
+    );
+    h.push_str("<h2>Charts</h2><div class=\"charts\">");
+    for c in &charts {
+        h.push_str(c);
+    }
+    h.push_str("</div><h2>Prices as tokens</h2><p>Tokens that a price 1..=999 takes where prompts show it (<code>Price is $N.00</code>).</p>");
+    h.push_str("<table><tr><th>tokenizer</th><th>single-token prices</th><th>mean tokens per price</th><th>max</th><th>price stays one token?</th><th>first exceptions</th></tr>");
+    for f in &a.price_facts {
+        let ex: Vec<String> = f.exceptions.iter().take(10).map(u32::to_string).collect();
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{} of {}</td><td>{:.2}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&f.tokenizer),
+            f.single_token,
+            f.prices,
+            f.mean_tokens_per_price,
+            f.max_tokens_per_price,
+            if f.exceptions.is_empty() { "yes" } else { "no" },
+            ex.join(", ")
+        );
+    }
+    h.push_str("</table><h2>Tokens per prompt, side by side</h2>");
+    h.push_str(
+        "<table><tr><th>tokenizer</th><th>prompts</th><th>mean tokens</th><th>max tokens</th></tr>",
+    );
+    for p in &a.prompt_tokens {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{:.1}</td><td>{}</td></tr>",
+            esc(&p.tokenizer),
+            p.prompts,
+            p.mean_tokens,
+            p.max_tokens
+        );
+    }
+    h.push_str(
+        "</table><h2>Items per category</h2><table><tr><th>category</th><th>items</th></tr>",
+    );
+    for (c, n) in &s.categories {
+        let _ = write!(h, "<tr><td>{}</td><td>{n}</td></tr>", esc(c));
+    }
+    h.push_str("</table><h2>The last tokens of a prompt</h2>");
+    let _ = write!(
+        h,
+        "<p>Known answer (SPEC 5): <code>{}</code></p>{}",
+        esc(&format!("{:?}", a.known_tail.text)),
+        tail_table(&a.known_tail)
+    );
+    for (pos, v) in &a.item_views {
+        let _ = write!(
+            h,
+            "<h3>Item {pos}</h3><pre>{}</pre>{}",
+            esc(&v.text),
+            tail_table(v)
+        );
+    }
+    h.push_str("</body></html>\n");
+    h
+}

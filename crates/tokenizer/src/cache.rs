@@ -1,0 +1,44 @@
+//! The compiled form of pricer-bpe's encoder, kept by the tokenizer file's digest so that
+//! a 9 MB `tokenizer.json` loads in milliseconds on every later run.
+
+use std::path::PathBuf;
+
+use pricer_bpe::{Bpe, BpeError};
+
+/// Where compiled tokenizers are kept: `PRICER_CACHE_DIR` (empty or `off`: nowhere), else
+/// `$XDG_CACHE_HOME/pricer`, else `~/.cache/pricer`.
+pub fn cache_dir() -> Option<PathBuf> {
+    match std::env::var_os("PRICER_CACHE_DIR") {
+        Some(v) if v.is_empty() || v == "off" => None,
+        Some(v) => Some(PathBuf::from(v)),
+        None => std::env::var_os("XDG_CACHE_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+            .map(|d| d.join("pricer")),
+    }
+}
+
+/// The fast encoder for the tokenizer file `json` with `digest`: from its compiled form
+/// in the cache when that is intact, else compiled from the JSON and cached (best effort,
+/// atomically, so readers never see half a file).
+pub fn fast_encoder(json: &[u8], digest: &str) -> Result<Bpe, BpeError> {
+    let cached = cache_dir().map(|d| d.join(format!("bpe-{digest}.bin")));
+    if let Some(path) = &cached {
+        if let Ok(bytes) = std::fs::read(path) {
+            match Bpe::from_compiled(&bytes, digest) {
+                Ok(bpe) => return Ok(bpe),
+                Err(e) => {
+                    tracing::info!(cache = %path.display(), "rebuilding the compiled tokenizer: {e}")
+                }
+            }
+        }
+    }
+    let bpe = Bpe::from_tokenizer_json(json)?;
+    if let Some(path) = &cached {
+        if let Err(e) = pricer_core::atomic::write_atomic(path, &bpe.to_compiled(digest)) {
+            tracing::debug!("cannot cache the compiled tokenizer: {e}");
+        }
+    }
+    Ok(bpe)
+}

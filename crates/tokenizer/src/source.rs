@@ -1,0 +1,204 @@
+//! Finding and loading a tokenizer: the bundled copy, a local `tokenizer.json` (or the
+//! folder holding one, or a `.zst` beside it), or a Hub model id resolved through the
+//! Hugging Face cache.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use anyhow::{bail, Context, Result};
+use pricer_bpe::{Bpe, BpeError};
+
+/// Where the default tokenizer is bundled, relative to the workspace root.
+pub const BUNDLED_TOKENIZER: &str = "fixtures/tokenizers/llama-3.1/tokenizer.json";
+
+/// Where to get `tokenizer.json` from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenizerSource {
+    /// The bundled Llama 3.1 copy.
+    Bundled,
+    /// A `tokenizer.json`, or a folder that holds one.
+    Path(PathBuf),
+    /// A Hub model id, e.g. `meta-llama/Meta-Llama-3.1-8B`.
+    Hub(String),
+}
+
+/// A loaded tokenizer and what identifies it.
+pub struct LoadedTokenizer {
+    /// The exact fast encoder, when the file is one it implements.
+    pub fast: Option<Bpe>,
+    /// `tokenizers`' own tokenizer: loaded on first use when there is a fast encoder
+    /// (texts holding added tokens, the reference mode), else at once.
+    reference: OnceLock<tokenizers::Tokenizer>,
+    json: Vec<u8>,
+    pub path: PathBuf,
+    /// BLAKE3 of the (uncompressed) tokenizer.json: part of fingerprints.
+    pub digest: String,
+}
+
+impl std::fmt::Debug for LoadedTokenizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedTokenizer")
+            .field("path", &self.path)
+            .field("digest", &self.digest)
+            .finish()
+    }
+}
+
+impl LoadedTokenizer {
+    /// `tokenizers`' tokenizer for this file, set up as transformers uses it.
+    pub fn reference(&self) -> Result<&tokenizers::Tokenizer> {
+        if let Some(t) = self.reference.get() {
+            return Ok(t);
+        }
+        let t = parse_reference(&self.path, &self.json)?;
+        Ok(self.reference.get_or_init(|| t))
+    }
+
+    /// Size of the uncompressed tokenizer.json.
+    pub fn json_bytes(&self) -> u64 {
+        self.json.len() as u64
+    }
+}
+
+/// `tokenizers` from the file's bytes, with what transformers does on top: its fast
+/// tokenizers never truncate or pad on `encode`/`decode` calls, whatever the file sets.
+fn parse_reference(path: &Path, json: &[u8]) -> Result<tokenizers::Tokenizer> {
+    let mut tok = tokenizers::Tokenizer::from_bytes(json).map_err(|e| {
+        anyhow::anyhow!(
+            "tokenizer {}: not a valid Hugging Face tokenizer.json ({e}); re-copy it from the model repo",
+            path.display()
+        )
+    })?;
+    tok.with_truncation(None)
+        .map_err(|e| anyhow::anyhow!("tokenizer {}: {e}", path.display()))?;
+    tok.with_padding(None);
+    Ok(tok)
+}
+
+/// A bundled file (`rel` to the workspace root): found from the current folder, else
+/// from the workspace this binary was built in.
+pub fn bundled(rel: &str) -> PathBuf {
+    let here = PathBuf::from(rel);
+    if here.is_file() || with_zst(&here).is_file() {
+        return here;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel)
+}
+
+/// The bundled Llama 3.1 tokenizer.
+pub fn bundled_path() -> PathBuf {
+    bundled(BUNDLED_TOKENIZER)
+}
+
+fn with_zst(p: &Path) -> PathBuf {
+    let mut zst = p.to_owned().into_os_string();
+    zst.push(".zst");
+    PathBuf::from(zst)
+}
+
+/// A folder means its `tokenizer.json`; a missing `X` is found as `X.zst` beside it.
+fn resolve_path(p: &Path) -> PathBuf {
+    let file = if p.is_dir() {
+        p.join("tokenizer.json")
+    } else {
+        p.to_owned()
+    };
+    if !file.exists() && with_zst(&file).is_file() {
+        return with_zst(&file);
+    }
+    file
+}
+
+/// The tokenizer.json bytes, decompressing a `.zst` file.
+fn read_tokenizer_bytes(path: &Path) -> Result<Vec<u8>> {
+    let raw = std::fs::read(path).with_context(|| {
+        format!(
+            "tokenizer {}: cannot read it; pass --tokenizer with a tokenizer.json or the folder holding one",
+            path.display()
+        )
+    })?;
+    if path.extension().is_some_and(|e| e == "zst") {
+        zstd::decode_all(&raw[..]).with_context(|| {
+            format!(
+                "tokenizer {}: corrupt zstd file; re-copy it",
+                path.display()
+            )
+        })
+    } else {
+        Ok(raw)
+    }
+}
+
+/// Resolves a Hub model id to a local `tokenizer.json`: the Hugging Face cache first
+/// (HF_HOME / HF_HUB_CACHE), then a download with HF_TOKEN unless HF_HUB_OFFLINE is set.
+pub fn resolve_hub(model: &str) -> Result<PathBuf> {
+    let cache = hf_hub::Cache::from_env();
+    if let Some(p) = cache.model(model.to_owned()).get("tokenizer.json") {
+        return Ok(p);
+    }
+    let offline = std::env::var("HF_HUB_OFFLINE").is_ok_and(|v| !v.is_empty() && v != "0");
+    let hint = format!(
+        "use a local file instead: --tokenizer PATH/tokenizer.json (config: [tokenizer] path = \"...\"); \
+         the bundled copy is {BUNDLED_TOKENIZER}"
+    );
+    if offline {
+        bail!(
+            "tokenizer {model}: not in the Hugging Face cache ({}) and HF_HUB_OFFLINE is set; {hint}",
+            cache.path().display()
+        );
+    }
+    let api = hf_hub::api::sync::ApiBuilder::from_env()
+        .with_progress(false)
+        .build()
+        .with_context(|| format!("tokenizer {model}: cannot set up the Hub client; {hint}"))?;
+    api.model(model.to_owned())
+        .get("tokenizer.json")
+        .with_context(|| {
+            format!(
+                "tokenizer {model}: not in the Hugging Face cache ({}) and the download failed \
+             (no network, or a gated model without HF_TOKEN); {hint}",
+                cache.path().display()
+            )
+        })
+}
+
+/// The local file a source names (a Hub id through the cache or a download).
+pub fn resolve(source: &TokenizerSource) -> Result<PathBuf> {
+    match source {
+        TokenizerSource::Bundled => Ok(resolve_path(&bundled_path())),
+        TokenizerSource::Path(p) => Ok(resolve_path(p)),
+        TokenizerSource::Hub(model) => resolve_hub(model),
+    }
+}
+
+/// Loads a tokenizer, with errors that say which file and what to do. A file the fast
+/// encoder does not implement is loaded with `tokenizers` alone; a damaged one is an
+/// error.
+pub fn load(source: &TokenizerSource) -> Result<LoadedTokenizer> {
+    let path = resolve(source)?;
+    let json = read_tokenizer_bytes(&path)?;
+    let digest = pricer_core::digest::bytes_digest(&json);
+    let reference = OnceLock::new();
+    let fast = match crate::cache::fast_encoder(&json, &digest) {
+        Ok(b) => Some(b),
+        Err(BpeError::Damaged(why)) => bail!(
+            "tokenizer {}: not a valid Hugging Face tokenizer.json ({why}); re-copy it from the model repo",
+            path.display()
+        ),
+        Err(e) => {
+            // Not a file the fast encoder implements: tokenizers must take it, now.
+            let _ = reference.set(parse_reference(&path, &json)?);
+            tracing::info!(tokenizer = %path.display(), "encoding with tokenizers: {e}");
+            None
+        }
+    };
+    Ok(LoadedTokenizer {
+        fast,
+        reference,
+        json,
+        path,
+        digest,
+    })
+}

@@ -1,0 +1,164 @@
+//! The workspace's shape, checked (in the manner of rust-analyzer's tidy tests): stage
+//! crates never depend on each other, every crate says what it owns, no hand-written
+//! source file is a room too big to find one's way in, and stage `run` functions stay
+//! short enough to read at once. docs/architecture.md states these rules.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn metadata() -> serde_json::Value {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .current_dir(root())
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn no_stage_crate_depends_on_another_stage_crate() {
+    let meta = metadata();
+    let packages = meta["packages"].as_array().unwrap();
+    let stages: BTreeSet<&str> = packages
+        .iter()
+        .filter(|p| p["metadata"]["pricer"]["stage"] == true)
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "pricer-ingest",
+        "pricer-prompt",
+        "pricer-split",
+        "pricer-tokenize-audit",
+        "pricer-export",
+    ] {
+        assert!(
+            stages.contains(expected),
+            "{expected} is not marked as a stage crate"
+        );
+    }
+    let mut offences = Vec::new();
+    for p in packages {
+        let name = p["name"].as_str().unwrap();
+        if !stages.contains(name) {
+            continue;
+        }
+        for d in p["dependencies"].as_array().unwrap() {
+            let dep = d["name"].as_str().unwrap();
+            if stages.contains(dep) {
+                let kind = d["kind"].as_str().unwrap_or("normal");
+                offences.push(format!("{name} depends on {dep} ({kind})"));
+            }
+        }
+    }
+    assert!(
+        offences.is_empty(),
+        "a stage crate knows only pricer-core and the shared libraries; move the shared \
+         code into a library crate (docs/architecture.md):\n{}",
+        offences.join("\n")
+    );
+}
+
+#[test]
+fn package_names_match_folders_and_every_crate_has_a_readme() {
+    let meta = metadata();
+    for p in meta["packages"].as_array().unwrap() {
+        let manifest = PathBuf::from(p["manifest_path"].as_str().unwrap());
+        let dir = manifest.parent().unwrap();
+        let name = p["name"].as_str().unwrap();
+        let folder = dir.file_name().unwrap().to_str().unwrap();
+        if folder != "xtask" {
+            assert_eq!(
+                name,
+                format!("pricer-{folder}"),
+                "package of crates/{folder}"
+            );
+            assert!(
+                dir.join("README.md").is_file(),
+                "crates/{folder} has no README.md"
+            );
+        }
+    }
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            if p.file_name().is_some_and(|n| n != "target") {
+                rust_files(&p, out);
+            }
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn no_hand_written_source_file_is_over_500_lines() {
+    let mut files = Vec::new();
+    rust_files(&root().join("crates"), &mut files);
+    rust_files(&root().join("xtask"), &mut files);
+    let mut big = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        if text.lines().take(3).any(|l| l.contains("@generated")) {
+            continue;
+        }
+        let n = text.lines().count();
+        if n > 500 {
+            big.push(format!(
+                "{} ({n} lines)",
+                f.strip_prefix(root()).unwrap().display()
+            ));
+        }
+    }
+    assert!(big.is_empty(), "split these by concern: {big:?}");
+}
+
+#[test]
+fn stage_run_functions_are_under_80_lines() {
+    let mut files = Vec::new();
+    rust_files(&root().join("crates"), &mut files);
+    let mut long = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, l) in lines.iter().enumerate() {
+            let t = l.trim_start();
+            if !t.starts_with("fn run(&self, plan: &Plan)") {
+                continue;
+            }
+            let indent = l.len() - t.len();
+            let close = " ".repeat(indent) + "}";
+            let end = lines[i..].iter().position(|x| *x == close).unwrap_or(0);
+            if end >= 80 {
+                long.push(format!(
+                    "{}:{} ({end} lines)",
+                    f.strip_prefix(root()).unwrap().display(),
+                    i + 1
+                ));
+            }
+        }
+    }
+    assert!(long.is_empty(), "stage run functions to shorten: {long:?}");
+}
