@@ -5,10 +5,16 @@
 //! `infinit`, no hex). Both parse decimal text correctly rounded, so once the text is
 //! brought to Rust's grammar the bits agree.
 
-use crate::unicode::{decimal_value, is_space};
+use crate::unicode::{Unicode, PY311};
 
-/// Python `float(s)` for a `str`: `None` where Python raises `ValueError`.
+/// CPython 3.11's `float(s)` for a `str` (recipe V1): `None` where Python raises.
 pub fn parse_float(s: &str) -> Option<f64> {
+    parse_float_in(s, PY311)
+}
+
+/// `float(s)` for a `str` with the Unicode tables of a given CPython: `None` where
+/// Python raises `ValueError`.
+pub fn parse_float_in(s: &str, py: &Unicode) -> Option<f64> {
     // CPython first maps Unicode whitespace to ' ' and decimal digits to ASCII, and fails
     // on any other non-ASCII character; then it strips ASCII whitespace.
     let ascii: std::borrow::Cow<'_, str> = if s.is_ascii() {
@@ -18,9 +24,9 @@ pub fn parse_float(s: &str) -> Option<f64> {
         for c in s.chars() {
             if c.is_ascii() {
                 out.push(c);
-            } else if is_space(c) {
+            } else if py.is_space(c) {
                 out.push(' ');
-            } else if let Some(d) = decimal_value(c) {
+            } else if let Some(d) = py.decimal_value(c) {
                 out.push(char::from(b'0' + d as u8));
             } else {
                 return None;

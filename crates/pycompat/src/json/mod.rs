@@ -129,6 +129,23 @@ pub fn push_code_point(out: &mut Vec<u8>, cp: u32) {
     }
 }
 
+/// The code point starting at byte `i` of generalised UTF-8, and its length in bytes.
+pub fn decode_at(b: &[u8], i: usize) -> (u32, usize) {
+    let mut it = CodePoints { b: &b[i..] };
+    let before = it.b.len();
+    let cp = it.next().unwrap_or(0);
+    (cp, before - it.b.len())
+}
+
+/// The code point that ends just before byte `i` of generalised UTF-8.
+pub fn decode_before(b: &[u8], i: usize) -> u32 {
+    let mut start = i.saturating_sub(1);
+    while start > 0 && (b[start] & 0xC0) == 0x80 && i - start < 4 {
+        start -= 1;
+    }
+    decode_at(b, start).0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
