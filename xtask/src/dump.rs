@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use pricer_core::artifact::{record_type, ArtifactReader, Record};
-use pricer_core::dump::{candidate_json, item_json};
+use pricer_core::dump::{candidate_json, item_json, raw_item_json};
 use pricer_core::jsonl::{FILE_KIND, JSONL_KIND};
 use pricer_core::manifest::Manifest;
-use pricer_core::{Candidate, Item};
+use pricer_core::{Candidate, Item, RawItem};
 
 /// The artifacts a path names: itself, or the outputs its stage manifest lists.
 fn artifacts_of(path: &Path) -> Result<Vec<PathBuf>> {
@@ -47,6 +47,9 @@ pub fn run(path: &Path) -> Result<()> {
             t if t == Item::RECORD_TYPE => dump_records::<Item>(&artifact, &mut out, item_json)?,
             t if t == Candidate::RECORD_TYPE => {
                 dump_records::<Candidate>(&artifact, &mut out, candidate_json)?
+            }
+            t if t == RawItem::RECORD_TYPE => {
+                dump_records::<RawItem>(&artifact, &mut out, raw_item_json)?
             }
             other => bail!(
                 "{}: no JSON form for {other} records yet",

@@ -5,9 +5,9 @@
 //! token_count, so a plain `diff` compares a run with ../shared/golden/items.
 
 use pricer_pycompat::float::float_repr;
-use pricer_pycompat::json::write_str_unicode;
+use pricer_pycompat::json::{float_json, write_str_unicode};
 
-use crate::records::{Candidate, Item};
+use crate::records::{Candidate, Item, RawItem};
 
 fn key(out: &mut String, first: bool, name: &str) {
     out.push_str(if first { "{\"" } else { ", \"" });
@@ -39,6 +39,24 @@ pub fn split_row_json(text: &str, price: f64) -> String {
     write_str_unicode(text, &mut out);
     key(&mut out, false, "price");
     out.push_str(&float_repr(price));
+    out.push('}');
+    out
+}
+
+/// A V2 item as the course's `items_raw` JSON line: `json.dumps(item,
+/// ensure_ascii=False)` with keys title, category, price, full, weight (golden/v2).
+pub fn raw_item_json(item: &RawItem) -> String {
+    let mut out = String::with_capacity(item.full.len() + item.title.len() + 96);
+    key(&mut out, true, "title");
+    write_str_unicode(&item.title, &mut out);
+    key(&mut out, false, "category");
+    write_str_unicode(&item.category, &mut out);
+    key(&mut out, false, "price");
+    out.push_str(&float_json(item.price));
+    key(&mut out, false, "full");
+    write_str_unicode(&item.full, &mut out);
+    key(&mut out, false, "weight");
+    out.push_str(&float_json(item.weight));
     out.push('}');
     out
 }

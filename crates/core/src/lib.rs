@@ -11,6 +11,7 @@ pub mod jsonl;
 pub mod manifest;
 pub mod obs;
 pub mod recipe;
+pub mod recipe_v2;
 pub mod records;
 pub mod reorder;
 pub mod rng;
@@ -19,7 +20,7 @@ pub mod stage;
 pub mod window;
 
 pub use artifact::{ArtifactError, ArtifactInfo, ArtifactReader, ArtifactWriter, Record};
-pub use records::{Candidate, Item};
+pub use records::{Candidate, Item, RawItem};
 
 /// The code version that goes into every fingerprint: a change of the recipe's code makes
 /// cached stage outputs stale.

@@ -1,4 +1,29 @@
-//! The recipe's constants ("pricer v1", ../docs/recipe.md), named as the recipe names them.
+//! The recipe's constants ("pricer v1", ../docs/recipe.md), named as the recipe names them,
+//! and which recipe a run follows. Recipe V2's defaults are in `recipe_v2`.
+
+/// The recipes pricer reproduces.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Recipe {
+    /// The 2024 edition: 400,000 / 2,000 prompts for Llama 3.1 (SPEC.md).
+    #[default]
+    V1,
+    /// The course's December 2025 edition: dedupe, price-weighted draw, LLM summaries,
+    /// prompt/completion pairs (SPEC-V2.md).
+    V2,
+}
+
+impl std::str::FromStr for Recipe {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "v1" => Ok(Recipe::V1),
+            "v2" => Ok(Recipe::V2),
+            _ => Err(format!("{s:?}: the recipes are v1 and v2")),
+        }
+    }
+}
 
 /// Prices outside `MIN_PRICE..=MAX_PRICE` are dropped (rule 1).
 pub const MIN_PRICE: f64 = 0.5;

@@ -43,3 +43,21 @@ impl Item {
         crate::recipe::test_prompt(&self.prompt)
     }
 }
+
+/// A kept row of recipe V2 (part 1, "items_raw"): the course's `Item` before summaries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RawItem {
+    /// The title exactly as in the raw row.
+    pub title: String,
+    pub category: String,
+    pub price: f64,
+    /// The assembled text: title, description, features and details lines, product codes
+    /// deleted, stripped, cut to 4,000 code points.
+    pub full: String,
+    /// `Item Weight` in pounds (0.0 when absent or in another unit).
+    pub weight: f64,
+}
+
+impl Record for RawItem {
+    const RECORD_TYPE: &'static str = "raw_item";
+}

@@ -111,3 +111,63 @@ pub fn ingest_and_prompt(
     );
     prompt
 }
+
+/// A V2 golden file (fixtures/golden/v2/REL, decompressed when stored as REL.zst).
+pub fn golden_v2(rel: &str) -> Vec<u8> {
+    let plain = fixture(&format!("golden/v2/{rel}"));
+    if plain.is_file() {
+        return std::fs::read(plain).unwrap();
+    }
+    let zst = std::fs::read(fixture(&format!("golden/v2/{rel}.zst")))
+        .unwrap_or_else(|e| panic!("golden/v2/{rel}: {e}"));
+    zstd::decode_all(&zst[..]).unwrap()
+}
+
+/// The sha256 the golden set records for REL (golden/v2/SHA256SUMS, as the reference
+/// wrote it), so a file rebuilt from others can be proven to be the golden file.
+pub fn golden_v2_sha256(rel: &str) -> String {
+    let sums = String::from_utf8(golden_v2("SHA256SUMS")).unwrap();
+    sums.lines()
+        .find_map(|l| {
+            let (sum, name) = l.split_once("  ")?;
+            (name.trim_start_matches("./") == rel).then(|| sum.to_owned())
+        })
+        .unwrap_or_else(|| panic!("{rel} is not in SHA256SUMS"))
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `cargo xtask dump PATH`: an artifact or stage folder as JSON lines.
+pub fn dump(path: &Path) -> Vec<u8> {
+    run_ok("xtask", &[&"dump", &path]).stdout
+}
+
+/// Panics with the first differing line when `got` is not `want`, byte for byte.
+pub fn assert_same_lines(what: &str, got: &[u8], want: &[u8]) {
+    if got == want {
+        return;
+    }
+    let (g, w): (Vec<&[u8]>, Vec<&[u8]>) = (
+        got.split(|&b| b == b'\n').collect(),
+        want.split(|&b| b == b'\n').collect(),
+    );
+    let at = g
+        .iter()
+        .zip(&w)
+        .position(|(a, b)| a != b)
+        .unwrap_or(g.len().min(w.len()));
+    panic!(
+        "{what}: {} lines, the golden file has {}; first difference at line {}:\n got: {}\nwant: {}",
+        g.len(),
+        w.len(),
+        at + 1,
+        String::from_utf8_lossy(g.get(at).copied().unwrap_or(b"<none>")),
+        String::from_utf8_lossy(w.get(at).copied().unwrap_or(b"<none>"))
+    );
+}

@@ -30,6 +30,14 @@ pub enum Reason {
     TitleNotString,
     /// Text holds a lone surrogate, which the tokenizer cannot take.
     Unencodable,
+    /// V2: `float(price)` raises (`"None"`, `"$12"`, a list, ...).
+    PriceUnparsable,
+    /// V2: no `details` key (`json.loads(None)` raises in the course's code).
+    DetailsMissing,
+    /// V2: `details` is JSON but not an object (`.get` on it raises).
+    DetailsNotObject,
+    /// V2: `Item Weight` is truthy but not `"<float> <unit>..."` as the weight rule needs.
+    WeightUnparsable,
 }
 
 impl Reason {
@@ -48,6 +56,10 @@ impl Reason {
             Reason::TitleMissing => "title_missing",
             Reason::TitleNotString => "title_not_string",
             Reason::Unencodable => "unencodable_text",
+            Reason::PriceUnparsable => "price_unparsable",
+            Reason::DetailsMissing => "details_missing",
+            Reason::DetailsNotObject => "details_not_object",
+            Reason::WeightUnparsable => "weight_unparsable",
         }
     }
 }

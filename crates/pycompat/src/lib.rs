@@ -4,6 +4,7 @@
 //! their bytes depend on behaviour that Rust does not share by default. Every such behaviour lives here, named after the
 //! Python function it reproduces, with tests against values CPython itself printed.
 
+pub mod builtins;
 pub mod code_runs;
 pub mod float;
 pub mod json;

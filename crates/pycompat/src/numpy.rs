@@ -5,6 +5,9 @@
 use rand::RngCore;
 use rand_mt::Mt;
 
+/// Per round of the legacy choice loop: doubles drawn, new indices kept.
+pub type Rounds = Vec<(usize, usize)>;
+
 /// `numpy.random.RandomState` with the legacy MT19937 stream.
 pub struct RandomState {
     mt: Mt,
@@ -50,6 +53,16 @@ impl RandomState {
         p: &[f64],
         size: usize,
     ) -> Result<Vec<usize>, ChoiceError> {
+        self.choice_rounds(p, size).map(|(found, _)| found)
+    }
+
+    /// [`RandomState::choice_without_replacement`], also saying how many doubles each
+    /// round drew and how many new indices it kept.
+    pub fn choice_rounds(
+        &mut self,
+        p: &[f64],
+        size: usize,
+    ) -> Result<(Vec<usize>, Rounds), ChoiceError> {
         if size > p.len() {
             return Err(ChoiceError::TooLarge {
                 size,
@@ -64,12 +77,13 @@ impl RandomState {
         }
         let mut p = p.to_vec();
         let mut found: Vec<usize> = Vec::with_capacity(size);
+        let mut rounds = Vec::new();
         let mut cdf = vec![0.0f64; p.len()];
         let mut seen = vec![false; p.len()];
+        let mut x = Vec::with_capacity(size);
         while found.len() < size {
-            let x: Vec<f64> = (0..size - found.len())
-                .map(|_| self.random_sample())
-                .collect();
+            x.clear();
+            x.extend((0..size - found.len()).map(|_| self.random_sample()));
             for &i in &found {
                 p[i] = 0.0;
             }
@@ -82,15 +96,17 @@ impl RandomState {
             for c in &mut cdf {
                 *c /= last;
             }
-            for xi in x {
+            let before = found.len();
+            for &xi in &x {
                 let idx = cdf.partition_point(|&c| c <= xi);
                 if !seen[idx] {
                     seen[idx] = true;
                     found.push(idx);
                 }
             }
+            rounds.push((x.len(), found.len() - before));
         }
-        Ok(found)
+        Ok((found, rounds))
     }
 }
 

@@ -33,19 +33,25 @@ pub fn dump_into(v: &Value<'_>, out: &mut String) {
             }
             out.push(']');
         }
-        Value::Object(entries) => {
-            out.push('{');
-            for (n, (k, item)) in entries.iter().enumerate() {
-                if n > 0 {
-                    out.push_str(", ");
-                }
-                write_str_ascii(k, out);
-                out.push_str(": ");
-                dump_into(item, out);
-            }
-            out.push('}');
-        }
+        Value::Object(entries) => dump_entries(entries.iter(), out),
     }
+}
+
+/// `json.dumps` of a dict with these entries, in order (e.g. one with some keys left out).
+pub fn dump_entries<'v, 'a: 'v>(
+    entries: impl Iterator<Item = &'v (PyStr<'a>, Value<'a>)>,
+    out: &mut String,
+) {
+    out.push('{');
+    for (n, (k, item)) in entries.enumerate() {
+        if n > 0 {
+            out.push_str(", ");
+        }
+        write_str_ascii(k, out);
+        out.push_str(": ");
+        dump_into(item, out);
+    }
+    out.push('}');
 }
 
 /// `json.dumps(x)` for a float: `float.__repr__`, or `NaN`, `Infinity`, `-Infinity`.

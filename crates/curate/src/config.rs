@@ -1,0 +1,78 @@
+//! Every knob of the curation, with the course's values by default.
+
+use std::collections::BTreeMap;
+
+use pricer_core::recipe_v2;
+use serde::{Deserialize, Serialize};
+
+/// The curation's knobs (`[curate]` and `[split]` of a V2 run config).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CurateConfig {
+    /// `random.seed(seed)` before the first shuffle and `np.random.seed(seed)` before the draw.
+    pub seed: u64,
+    /// Items drawn from the deduped pool.
+    pub sample: usize,
+    /// Weight factor per category; others get `default_factor`.
+    pub factors: BTreeMap<String, f64>,
+    pub default_factor: f64,
+    /// `random.seed(split_seed)` before the second shuffle.
+    pub split_seed: u64,
+    pub train: usize,
+    pub validation: usize,
+    pub test: usize,
+}
+
+impl Default for CurateConfig {
+    fn default() -> Self {
+        CurateConfig {
+            seed: recipe_v2::SEED,
+            sample: recipe_v2::SAMPLE,
+            factors: recipe_v2::FACTORS
+                .iter()
+                .map(|(c, f)| ((*c).to_owned(), *f))
+                .collect(),
+            default_factor: recipe_v2::DEFAULT_FACTOR,
+            split_seed: recipe_v2::SEED,
+            train: recipe_v2::TRAIN,
+            validation: recipe_v2::VALIDATION,
+            test: recipe_v2::TEST,
+        }
+    }
+}
+
+impl CurateConfig {
+    pub fn factor(&self, category: &str) -> f64 {
+        self.factors
+            .get(category)
+            .copied()
+            .unwrap_or(self.default_factor)
+    }
+
+    /// Why these knobs cannot make a curation, if they cannot.
+    pub fn validate(&self) -> Result<(), String> {
+        let bad = |f: f64| !(f.is_finite() && f >= 0.0);
+        if bad(self.default_factor) {
+            return Err(format!(
+                "curate.default_factor must be a number >= 0, got {}",
+                self.default_factor
+            ));
+        }
+        if let Some((c, f)) = self.factors.iter().find(|(_, f)| bad(**f)) {
+            return Err(format!("curate.factors.{c} must be a number >= 0, got {f}"));
+        }
+        if self.seed > u64::from(u32::MAX) {
+            return Err(format!(
+                "curate.seed {} is above 2^32 - 1, the largest seed numpy's legacy generator takes",
+                self.seed
+            ));
+        }
+        let splits = self.train + self.validation + self.test;
+        if splits > self.sample {
+            return Err(format!(
+                "split sizes {} + {} + {} = {splits} exceed the sample of {}",
+                self.train, self.validation, self.test, self.sample
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,89 @@
+//! The weighted draw: `p = (price - min) / ((max - min) + 1e-9)`, `w = p*p*factor`,
+//! `w / w.sum()` (numpy 2.3's pairwise sum, a true division), numpy's legacy
+//! `choice(N, sample, replace=False, p=w)` after `np.random.seed(seed)`, then the second
+//! shuffle and the splits.
+
+use std::ops::Range;
+
+use anyhow::{bail, Result};
+use pricer_pycompat::numpy::{pairwise_sum, RandomState};
+use pricer_pycompat::random::PyRandom;
+
+use crate::config::CurateConfig;
+use crate::keys::Keys;
+
+/// What the draw decided, with the figures a user checks.
+#[derive(Debug, Clone)]
+pub struct Draw {
+    /// The normalised weight of each pool item, in pool order.
+    pub weights: Vec<f64>,
+    /// `w.sum()` before normalising.
+    pub weight_sum: f64,
+    pub price_min: f64,
+    pub price_max: f64,
+    pub items_at_min_price: usize,
+    pub zero_weight_items: usize,
+    /// Indices into the pool, in draw order.
+    pub drawn: Vec<usize>,
+    /// Per round of the legacy loop: doubles drawn, new indices kept.
+    pub rounds: Vec<(usize, usize)>,
+    /// `drawn` after the second shuffle: train, then validation, then test.
+    pub shuffled: Vec<usize>,
+}
+
+impl Draw {
+    /// Ranges of `shuffled` that make each split.
+    pub fn splits(cfg: &CurateConfig) -> [(&'static str, Range<usize>); 3] {
+        let (t, v) = (cfg.train, cfg.train + cfg.validation);
+        [
+            ("train", 0..t),
+            ("validation", t..v),
+            ("test", v..v + cfg.test),
+        ]
+    }
+}
+
+pub fn draw(pool: &[u32], keys: &Keys, cfg: &CurateConfig) -> Result<Draw> {
+    if pool.is_empty() {
+        bail!("no items to curate (the deduped pool is empty)");
+    }
+    let prices: Vec<f64> = pool.iter().map(|&i| keys.price[i as usize]).collect();
+    let lo = prices.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = prices.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let span = (hi - lo) + 1e-9;
+    let w: Vec<f64> = prices
+        .iter()
+        .zip(pool)
+        .map(|(&price, &i)| {
+            let p = (price - lo) / span;
+            p * p * cfg.factor(keys.category_of(i))
+        })
+        .collect();
+    let weight_sum = pairwise_sum(&w);
+    let weights: Vec<f64> = w.iter().map(|x| x / weight_sum).collect();
+    let nonzero = weights.iter().filter(|&&x| x > 0.0).count();
+    if cfg.sample > nonzero {
+        bail!(
+            "the sample of {} is larger than the {nonzero} items with a non-zero weight (pool {}); \
+             lower [curate] sample or raise the factors",
+            cfg.sample,
+            pool.len()
+        );
+    }
+    let seed =
+        u32::try_from(cfg.seed).map_err(|_| anyhow::anyhow!("curate seed above 2^32 - 1"))?;
+    let (drawn, rounds) = RandomState::seed(seed).choice_rounds(&weights, cfg.sample)?;
+    let mut shuffled = drawn.clone();
+    PyRandom::seed(cfg.split_seed).shuffle(&mut shuffled);
+    Ok(Draw {
+        weight_sum,
+        price_min: lo,
+        price_max: hi,
+        items_at_min_price: prices.iter().filter(|&&p| p == lo).count(),
+        zero_weight_items: pool.len() - nonzero,
+        weights,
+        drawn,
+        rounds,
+        shuffled,
+    })
+}

@@ -1,0 +1,90 @@
+//! `pricer-curate`: items_raw -> dedupe -> weighted draw -> train / validation / test.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Parser;
+use pricer_core::stage::{self, Stage};
+use pricer_core::{obs, recipe_v2};
+use pricer_curate::{CurateConfig, CurateStage};
+
+/// Recipe V2's curation: shuffle, keep the first item of each title and of each text,
+/// draw `sample` items weighted by price squared (numpy-exact), shuffle again and cut
+/// train, validation and test.
+#[derive(Parser, Debug)]
+#[command(version, about, long_about = None)]
+struct Args {
+    /// The V2 ingest folder (items_raw.art) or an items_raw.art file.
+    #[arg(default_value = "out/ingest")]
+    input: PathBuf,
+    /// Output folder for train.art, validation.art, test.art and manifest.json.
+    #[arg(long, short, default_value = "out/curate")]
+    out: PathBuf,
+    /// Seed of the first shuffle and of the draw.
+    #[arg(long, default_value_t = recipe_v2::SEED)]
+    seed: u64,
+    /// Items to draw.
+    #[arg(long, default_value_t = recipe_v2::SAMPLE)]
+    sample: usize,
+    /// A category's weight factor, CATEGORY=FACTOR (repeatable). Default: the course's
+    /// Tools_and_Home_Improvement=0.5, Automotive=0.05.
+    #[arg(long = "factor", value_parser = parse_factor)]
+    factors: Vec<(String, f64)>,
+    /// Factor of every category not given with --factor.
+    #[arg(long, default_value_t = recipe_v2::DEFAULT_FACTOR)]
+    default_factor: f64,
+    /// Seed of the second shuffle (the course uses the same seed).
+    #[arg(long)]
+    split_seed: Option<u64>,
+    #[arg(long, default_value_t = recipe_v2::TRAIN)]
+    train: usize,
+    #[arg(long, default_value_t = recipe_v2::VALIDATION)]
+    validation: usize,
+    #[arg(long, default_value_t = recipe_v2::TEST)]
+    test: usize,
+    /// Also write trace/: every decision (order, weights, draw, deduped titles).
+    #[arg(long)]
+    trace: bool,
+    #[arg(long, env = "PRICER_THREADS")]
+    threads: Option<usize>,
+}
+
+fn parse_factor(s: &str) -> Result<(String, f64), String> {
+    let (c, f) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected CATEGORY=FACTOR, got {s:?}"))?;
+    let f: f64 = f
+        .parse()
+        .map_err(|_| format!("factor of {c} is not a number: {f:?}"))?;
+    Ok((c.to_owned(), f))
+}
+
+fn main() -> Result<()> {
+    obs::init_tracing();
+    let args = Args::parse();
+    obs::init_threads(args.threads);
+    let factors: BTreeMap<String, f64> = if args.factors.is_empty() {
+        CurateConfig::default().factors
+    } else {
+        args.factors.into_iter().collect()
+    };
+    let curate = CurateStage {
+        input: args.input,
+        out_dir: args.out,
+        config: CurateConfig {
+            seed: args.seed,
+            sample: args.sample,
+            factors,
+            default_factor: args.default_factor,
+            split_seed: args.split_seed.unwrap_or(args.seed),
+            train: args.train,
+            validation: args.validation,
+            test: args.test,
+        },
+        trace: args.trace,
+    };
+    let manifest = stage::run_now(&curate)?;
+    println!("{}", curate.summary(&manifest));
+    Ok(())
+}
