@@ -3,7 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
+use std::collections::BTreeMap;
+
 use anyhow::{Context, Result};
+use pricer_core::recipe::Recipe;
+use pricer_core::recipe_v2;
+use pricer_curate::CurateConfig;
 use pricer_split::{SampleConfig, SplitSizes};
 use serde::{Deserialize, Serialize};
 
@@ -13,12 +18,133 @@ pub const FIXTURES_CONFIG: &str = include_str!("../configs/fixtures.toml");
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RunConfig {
+    /// Which recipe the run follows (default v1).
+    pub recipe: Recipe,
     pub input: InputConfig,
     pub tokenizer: TokenizerConfig,
+    /// Recipe v1's price-balanced sample.
     pub sample: SampleConfig,
-    pub split: SplitSizes,
+    pub split: SplitSection,
+    /// Recipe v2's parse rules and weighted draw.
+    pub curate: CurateSection,
     pub audit: AuditConfig,
     pub export: ExportConfig,
+}
+
+/// `[split]`: the same keys for both recipes, with each recipe's defaults.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SplitSection {
+    /// `random.seed(seed)` before the shuffle that orders the splits.
+    pub seed: Option<u64>,
+    pub train: Option<usize>,
+    pub test: Option<usize>,
+    pub validation: Option<usize>,
+    /// v1: take what the sample holds when it is smaller than the sizes.
+    pub take_available: Option<bool>,
+    /// v2: the published "lite" prefixes of each split.
+    pub lite_train: Option<usize>,
+    pub lite_validation: Option<usize>,
+    pub lite_test: Option<usize>,
+}
+
+impl SplitSection {
+    /// Recipe v1's sizes.
+    pub fn v1(&self) -> SplitSizes {
+        let d = SplitSizes::default();
+        SplitSizes {
+            seed: self.seed.unwrap_or(d.seed),
+            train: self.train.unwrap_or(d.train),
+            test: self.test.unwrap_or(d.test),
+            validation: self.validation.unwrap_or(d.validation),
+            take_available: self.take_available.unwrap_or(d.take_available),
+        }
+    }
+
+    /// Recipe v2's lite sizes (train, validation, test).
+    pub fn lite(&self) -> [u64; 3] {
+        [
+            self.lite_train.unwrap_or(recipe_v2::LITE_TRAIN) as u64,
+            self.lite_validation.unwrap_or(recipe_v2::LITE_VALIDATION) as u64,
+            self.lite_test.unwrap_or(recipe_v2::LITE_TEST) as u64,
+        ]
+    }
+}
+
+/// `[curate]` (recipe v2): the parse rules' knobs and the weighted draw's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CurateSection {
+    /// Seed of the first shuffle and of the draw.
+    pub seed: u64,
+    /// Items drawn from the deduped pool.
+    pub sample: usize,
+    /// Weight factor per category (others: `default_factor`).
+    pub factors: BTreeMap<String, f64>,
+    pub default_factor: f64,
+    /// Keep an item whose text has at least this many characters.
+    pub min_chars: usize,
+    /// Each description/features line is cut to this many characters.
+    pub each_chars: usize,
+    /// The whole text is cut to this many characters.
+    pub total_chars: usize,
+    /// Keys deleted from details.
+    pub removed_keys: Vec<String>,
+    /// Also write curate/trace/ (every decision, as the reference writes it).
+    pub trace: bool,
+    /// Keep only the lite prefixes of each split (the course's `*_lite` datasets).
+    pub lite_only: bool,
+}
+
+impl Default for CurateSection {
+    fn default() -> Self {
+        let c = CurateConfig::default();
+        let r = pricer_ingest::V2::default();
+        CurateSection {
+            seed: c.seed,
+            sample: c.sample,
+            factors: c.factors,
+            default_factor: c.default_factor,
+            min_chars: r.min_chars,
+            each_chars: r.each_chars,
+            total_chars: r.total_chars,
+            removed_keys: r.removed_keys,
+            trace: false,
+            lite_only: false,
+        }
+    }
+}
+
+impl RunConfig {
+    /// Recipe v2's parse rules.
+    pub fn v2_rules(&self) -> pricer_ingest::V2 {
+        pricer_ingest::V2 {
+            min_chars: self.curate.min_chars,
+            each_chars: self.curate.each_chars,
+            total_chars: self.curate.total_chars,
+            removed_keys: self.curate.removed_keys.clone(),
+        }
+    }
+
+    /// Recipe v2's curation: `[curate]`'s draw and `[split]`'s sizes (the course's split
+    /// seed is the curation's seed unless `[split] seed` says otherwise).
+    pub fn v2_curation(&self) -> CurateConfig {
+        let d = CurateConfig::default();
+        CurateConfig {
+            seed: self.curate.seed,
+            sample: self.curate.sample,
+            factors: self.curate.factors.clone(),
+            default_factor: self.curate.default_factor,
+            split_seed: self.split.seed.unwrap_or(self.curate.seed),
+            train: self.split.train.unwrap_or(d.train),
+            validation: self.split.validation.unwrap_or(d.validation),
+            test: self.split.test.unwrap_or(d.test),
+            keep: self
+                .curate
+                .lite_only
+                .then(|| self.split.lite().map(|n| n as usize)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -122,11 +248,26 @@ impl TokenizerConfig {
 
 impl RunConfig {
     pub fn parse(text: &str, origin: &str) -> Result<RunConfig> {
-        let cfg: RunConfig =
+        let table: toml::Table =
             toml::from_str(text).with_context(|| format!("{origin}: invalid config"))?;
-        cfg.sample
-            .validate()
-            .map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+        let cfg: RunConfig = table
+            .clone()
+            .try_into()
+            .with_context(|| format!("{origin}: invalid config"))?;
+        let (other, own) = match cfg.recipe {
+            Recipe::V1 => ("curate", "v2"),
+            Recipe::V2 => ("sample", "v1"),
+        };
+        anyhow::ensure!(
+            !table.contains_key(other),
+            "{origin}: [{other}] belongs to recipe {own}, and this run's recipe is {:?} (set recipe = \"{own}\" or remove the section)",
+            cfg.recipe
+        );
+        match cfg.recipe {
+            Recipe::V1 => cfg.sample.validate(),
+            Recipe::V2 => cfg.v2_curation().validate(),
+        }
+        .map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
         anyhow::ensure!(
             !(cfg.tokenizer.path.is_some() && cfg.tokenizer.hub.is_some()),
             "{origin}: set either [tokenizer] path or hub, not both"
@@ -158,18 +299,12 @@ mod tests {
     fn shipped_configs_parse_with_recipe_defaults() {
         let fixtures = RunConfig::load(None).unwrap();
         assert_eq!(fixtures.sample, SampleConfig::default());
-        assert_eq!(
-            (
-                fixtures.split.train,
-                fixtures.split.test,
-                fixtures.split.seed
-            ),
-            (800, 200, 42)
-        );
+        let sizes = fixtures.split.v1();
+        assert_eq!((sizes.train, sizes.test, sizes.seed), (800, 200, 42));
         let classic =
             RunConfig::parse(include_str!("../configs/classic.toml"), "classic.toml").unwrap();
         assert_eq!(classic.sample, SampleConfig::default());
-        assert_eq!(classic.split, SplitSizes::default());
+        assert_eq!(classic.split.v1(), SplitSizes::default());
         assert_eq!(classic.input.categories.len(), 8);
     }
 

@@ -39,7 +39,20 @@ fn dump_records<T: Record>(
     Ok(())
 }
 
+/// Dumps `path`; a reader that stops early (`| head`) is not an error.
 pub fn run(path: &Path) -> Result<()> {
+    match dump_all(path) {
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+fn dump_all(path: &Path) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     for artifact in artifacts_of(path)? {

@@ -134,6 +134,32 @@ enum BenchTask {
         #[arg(long, default_value_t = 2)]
         threads: usize,
     },
+    /// Recipe v2 part 1 (xtask pipeline: parse, curate, export) on make_corpus.py rows, side
+    /// by side with pricer_v2_ref.py (parse + curate), outputs compared byte for byte.
+    V2 {
+        /// Rows per category (eight categories).
+        #[arg(long, default_value_t = 5_000)]
+        rows: usize,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Also run the reference (path to pricer_v2_ref.py; Python 3.12 + numpy 2.3.4 in
+        /// target/v2ref-venv, made on first use, or PRICER_V2REF_PYTHON).
+        #[arg(long)]
+        reference: Option<PathBuf>,
+        #[arg(long, default_value_t = 4_000)]
+        sample: usize,
+        #[arg(long, default_value_t = 3_400)]
+        train: usize,
+        #[arg(long, default_value_t = 300)]
+        validation: usize,
+        #[arg(long, default_value_t = 300)]
+        test: usize,
+    },
+    /// Peak memory of the curate stage on synthetic items (the course's draw sizes).
+    CurateMemory {
+        #[arg(long, default_value_t = 3_000_000)]
+        items: usize,
+    },
     /// Peak memory of the split stage on synthetic items.
     SplitMemory {
         #[arg(long, default_value_t = 3_000_000)]
@@ -176,6 +202,29 @@ fn main() -> Result<()> {
         Task::Bench {
             which: BenchTask::Bpe { texts, threads },
         } => bench::bpe::run(texts, threads),
+        Task::Bench {
+            which:
+                BenchTask::V2 {
+                    rows,
+                    threads,
+                    reference,
+                    sample,
+                    train,
+                    validation,
+                    test,
+                },
+        } => bench::v2::run(&bench::v2::V2Args {
+            rows,
+            threads,
+            reference,
+            sample,
+            train,
+            validation,
+            test,
+        }),
+        Task::Bench {
+            which: BenchTask::CurateMemory { items },
+        } => bench::v2::curate_memory(items),
         Task::Bench {
             which: BenchTask::SplitMemory { items },
         } => bench::split_memory::run(items),

@@ -6,8 +6,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Result;
+use pricer_core::recipe::Recipe;
 use pricer_core::stage::Stage;
-use pricer_export::ExportStage;
+use pricer_curate::CurateStage;
+use pricer_export::{ExportStage, RawItemsExport};
 use pricer_ingest::{IngestStage, V1};
 use pricer_prompt::PromptStage;
 use pricer_split::SplitStage;
@@ -17,6 +19,38 @@ use crate::config::RunConfig;
 
 /// The stages of `cfg`'s recipe, writing into the run folder `run`.
 pub fn stages(cfg: &RunConfig, run: &Path) -> Result<Vec<Box<dyn Stage>>> {
+    match cfg.recipe {
+        Recipe::V1 => v1(cfg, run),
+        Recipe::V2 => v2(cfg, run),
+    }
+}
+
+/// Recipe v2: parse, curate, publish (SPEC-V2.md part 1).
+fn v2(cfg: &RunConfig, run: &Path) -> Result<Vec<Box<dyn Stage>>> {
+    Ok(vec![
+        Box::new(IngestStage::new(
+            cfg.v2_rules(),
+            cfg.input.files()?,
+            run.join("ingest"),
+        )),
+        Box::new(CurateStage {
+            input: run.join("ingest"),
+            out_dir: run.join("curate"),
+            config: cfg.v2_curation(),
+            trace: cfg.curate.trace,
+        }),
+        Box::new(RawItemsExport {
+            curate_dir: run.join("curate"),
+            out_dir: run.join("export"),
+            max_shard_bytes: cfg.export.max_shard_bytes,
+            lite: cfg.split.lite(),
+            lite_only: cfg.curate.lite_only,
+        }),
+    ])
+}
+
+/// Recipe v1: ingest, prompt, split, audit, export (SPEC.md).
+fn v1(cfg: &RunConfig, run: &Path) -> Result<Vec<Box<dyn Stage>>> {
     let tok = Arc::new(pricer_tokenizer::load(&cfg.tokenizer.source())?);
     let mut prompt = PromptStage::new(run.join("ingest"), run.join("prompt"), tok.clone());
     prompt.clean_up_spaces = cfg.tokenizer.clean_up_spaces;
@@ -29,7 +63,7 @@ pub fn stages(cfg: &RunConfig, run: &Path) -> Result<Vec<Box<dyn Stage>>> {
             input: run.join("prompt"),
             out_dir: run.join("split"),
             sample: cfg.sample.clone(),
-            sizes: cfg.split.clone(),
+            sizes: cfg.split.v1(),
         }),
         // After split, so that the report includes the first test items.
         Box::new(cfg.audit.stage(run, tok)),

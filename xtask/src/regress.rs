@@ -12,11 +12,12 @@ use crate::pipeline::{self, PipelineArgs};
 
 pub const EXPECTATIONS: &str = "fixtures/expected/regress.json";
 pub const RUN_DIR: &str = "target/regress-run";
-/// The runs regress makes: the default fixtures run, and the edge rows that sit on every
-/// rule's boundary (so that a changed constant shows).
-const RUNS: [(&str, &str); 2] = [
+/// The runs regress makes: the default fixtures run, the edge rows that sit on every
+/// rule's boundary (so that a changed constant shows), and recipe v2 on the fixtures.
+const RUNS: [(&str, &str); 3] = [
     ("fixtures", include_str!("../configs/fixtures.toml")),
     ("edge", include_str!("../configs/edge.toml")),
+    ("v2", include_str!("../configs/v2-fixtures.toml")),
 ];
 
 /// What regress compares for one stage: outputs (count, digest), counts, summary.

@@ -20,6 +20,10 @@ pub struct CurateConfig {
     pub train: usize,
     pub validation: usize,
     pub test: usize,
+    /// Write only these prefixes of train, validation and test (the course's "lite"
+    /// datasets) instead of the whole splits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep: Option<[usize; 3]>,
 }
 
 impl Default for CurateConfig {
@@ -36,11 +40,33 @@ impl Default for CurateConfig {
             train: recipe_v2::TRAIN,
             validation: recipe_v2::VALIDATION,
             test: recipe_v2::TEST,
+            keep: None,
         }
     }
 }
 
 impl CurateConfig {
+    /// The ranges of the shuffled sample that make train, validation and test.
+    pub fn splits(&self) -> [(&'static str, std::ops::Range<usize>); 3] {
+        let (t, v) = (self.train, self.train + self.validation);
+        [
+            ("train", 0..t),
+            ("validation", t..v),
+            ("test", v..v + self.test),
+        ]
+    }
+
+    /// The ranges the stage writes: the splits, or their kept prefixes.
+    pub fn written(&self) -> [(&'static str, std::ops::Range<usize>); 3] {
+        let mut out = self.splits();
+        if let Some(keep) = self.keep {
+            for ((_, r), k) in out.iter_mut().zip(keep) {
+                r.end = r.start + k.min(r.len());
+            }
+        }
+        out
+    }
+
     pub fn factor(&self, category: &str) -> f64 {
         self.factors
             .get(category)

@@ -4,7 +4,7 @@
 
 use pricer_pycompat::random::PyRandom;
 
-use crate::keys::{Digest128, Keys};
+use crate::keys::{Digest128, Digests};
 
 /// Input positions at each step.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,11 +48,11 @@ pub fn first_of_each(order: &[u32], keys: &[Digest128]) -> Vec<u32> {
 }
 
 /// Shuffles every position with `seed` and dedupes by title, then by text.
-pub fn dedupe(keys: &Keys, seed: u64) -> Pool {
-    let mut shuffled: Vec<u32> = (0..keys.len() as u32).collect();
+pub fn dedupe(digests: &Digests, seed: u64) -> Pool {
+    let mut shuffled: Vec<u32> = (0..digests.title.len() as u32).collect();
     PyRandom::seed(seed).shuffle(&mut shuffled);
-    let after_title = first_of_each(&shuffled, &keys.title);
-    let pool = first_of_each(&after_title, &keys.full);
+    let after_title = first_of_each(&shuffled, &digests.title);
+    let pool = first_of_each(&after_title, &digests.full);
     Pool {
         shuffled,
         after_title,

@@ -3,8 +3,6 @@
 //! `choice(N, sample, replace=False, p=w)` after `np.random.seed(seed)`, then the second
 //! shuffle and the splits.
 
-use std::ops::Range;
-
 use anyhow::{bail, Result};
 use pricer_pycompat::numpy::{pairwise_sum, RandomState};
 use pricer_pycompat::random::PyRandom;
@@ -31,18 +29,6 @@ pub struct Draw {
     pub shuffled: Vec<usize>,
 }
 
-impl Draw {
-    /// Ranges of `shuffled` that make each split.
-    pub fn splits(cfg: &CurateConfig) -> [(&'static str, Range<usize>); 3] {
-        let (t, v) = (cfg.train, cfg.train + cfg.validation);
-        [
-            ("train", 0..t),
-            ("validation", t..v),
-            ("test", v..v + cfg.test),
-        ]
-    }
-}
-
 pub fn draw(pool: &[u32], keys: &Keys, cfg: &CurateConfig) -> Result<Draw> {
     if pool.is_empty() {
         bail!("no items to curate (the deduped pool is empty)");
@@ -51,16 +37,18 @@ pub fn draw(pool: &[u32], keys: &Keys, cfg: &CurateConfig) -> Result<Draw> {
     let lo = prices.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = prices.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let span = (hi - lo) + 1e-9;
-    let w: Vec<f64> = prices
-        .iter()
-        .zip(pool)
-        .map(|(&price, &i)| {
-            let p = (price - lo) / span;
-            p * p * cfg.factor(keys.category_of(i))
-        })
-        .collect();
-    let weight_sum = pairwise_sum(&w);
-    let weights: Vec<f64> = w.iter().map(|x| x / weight_sum).collect();
+    let factors: Vec<f64> = keys.categories.iter().map(|c| cfg.factor(c)).collect();
+    // The prices become the weights in place (the pool can hold millions).
+    let items_at_min_price = prices.iter().filter(|&&p| p == lo).count();
+    let mut weights = prices;
+    for (w, &i) in weights.iter_mut().zip(pool) {
+        let p = (*w - lo) / span;
+        *w = p * p * factors[keys.category[i as usize] as usize];
+    }
+    let weight_sum = pairwise_sum(&weights);
+    for w in &mut weights {
+        *w /= weight_sum;
+    }
     let nonzero = weights.iter().filter(|&&x| x > 0.0).count();
     if cfg.sample > nonzero {
         bail!(
@@ -79,7 +67,7 @@ pub fn draw(pool: &[u32], keys: &Keys, cfg: &CurateConfig) -> Result<Draw> {
         weight_sum,
         price_min: lo,
         price_max: hi,
-        items_at_min_price: prices.iter().filter(|&&p| p == lo).count(),
+        items_at_min_price,
         zero_weight_items: pool.len() - nonzero,
         weights,
         drawn,

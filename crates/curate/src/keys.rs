@@ -24,11 +24,17 @@ pub fn digest128(s: &str) -> Digest128 {
     [word(0), word(8)]
 }
 
-/// Per-item keys, by position in the input (about 42 bytes an item).
+/// The identities dedupe compares, by position in the input (32 bytes an item); dropped
+/// once the pool is known.
 #[derive(Debug, Default)]
-pub struct Keys {
+pub struct Digests {
     pub title: Vec<Digest128>,
     pub full: Vec<Digest128>,
+}
+
+/// What the draw and the summary need of each item, by position (10 bytes an item).
+#[derive(Debug, Default)]
+pub struct Keys {
     pub price: Vec<f64>,
     /// Index into `categories`.
     pub category: Vec<u16>,
@@ -50,13 +56,15 @@ impl Keys {
 }
 
 /// Reads the keys of every item of `path`, digesting in parallel.
-pub fn read_keys(path: &Path) -> Result<Keys> {
+pub fn read_keys(path: &Path) -> Result<(Digests, Keys)> {
     let reader = ArtifactReader::<RawItem>::open(path)?;
     let n = reader.expected_count() as usize;
     let progress = obs::progress(Some(n as u64), "curate: keys");
-    let mut keys = Keys {
+    let mut digests = Digests {
         title: Vec::with_capacity(n),
         full: Vec::with_capacity(n),
+    };
+    let mut keys = Keys {
         price: Vec::with_capacity(n),
         category: Vec::with_capacity(n),
         categories: Vec::new(),
@@ -76,13 +84,13 @@ pub fn read_keys(path: &Path) -> Result<Keys> {
                 c
             }
         };
-        keys.title.push(title);
-        keys.full.push(full);
+        digests.title.push(title);
+        digests.full.push(full);
         keys.price.push(item.price);
         keys.category.push(cat);
         progress.inc(1);
         Ok(())
     })?;
     progress.finish_and_clear();
-    Ok(keys)
+    Ok((digests, keys))
 }

@@ -43,6 +43,10 @@ struct Args {
     validation: usize,
     #[arg(long, default_value_t = recipe_v2::TEST)]
     test: usize,
+    /// Write only these prefixes of train, validation and test, e.g. 20000,1000,1000 for
+    /// the course's lite datasets.
+    #[arg(long, value_delimiter = ',', num_args = 3)]
+    keep: Option<Vec<usize>>,
     /// Also write trace/: every decision (order, weights, draw, deduped titles).
     #[arg(long)]
     trace: bool,
@@ -81,6 +85,7 @@ fn main() -> Result<()> {
             train: args.train,
             validation: args.validation,
             test: args.test,
+            keep: args.keep.map(|k| [k[0], k[1], k[2]]),
         },
         trace: args.trace,
     };

@@ -17,6 +17,7 @@ use serde_json::json;
 use crate::config::CurateConfig;
 use crate::dedupe::{dedupe, Pool};
 use crate::draw::{draw, Draw};
+
 use crate::keys::{read_keys, Keys};
 use crate::trace;
 
@@ -49,19 +50,24 @@ impl CurateStage {
         }
     }
 
-    /// Writes the splits in shuffled-sample order.
+    /// Writes the splits (or their kept prefixes) in shuffled-sample order.
     fn write_splits(
         &self,
         pool: &Pool,
         d: &Draw,
         n: usize,
     ) -> Result<BTreeMap<String, ArtifactInfo>> {
-        let total = self.config.train + self.config.validation + self.config.test;
         let mut dest = vec![NOT_SELECTED; n];
-        for (rank, &k) in d.shuffled[..total].iter().enumerate() {
-            dest[pool.pool[k] as usize] = rank as u32;
+        let mut ranges = Vec::new();
+        let mut rank = 0;
+        for (name, r) in self.config.written() {
+            ranges.push((name, rank..rank + r.len()));
+            for &k in &d.shuffled[r] {
+                dest[pool.pool[k] as usize] = rank as u32;
+                rank += 1;
+            }
         }
-        let ranges = Draw::splits(&self.config);
+        let total = rank;
         let mut writers = SPLITS
             .iter()
             .map(|(_, file)| ArtifactWriter::<RawItem>::create(self.out_dir.join(file)))
@@ -107,7 +113,7 @@ fn summary(cfg: &CurateConfig, keys: &Keys, pool: &Pool, d: &Draw) -> serde_json
     let pos = |k: &usize| &pool.pool[*k];
     let mut splits = serde_json::Map::new();
     let mut means = serde_json::Map::new();
-    for (name, r) in Draw::splits(cfg) {
+    for (name, r) in cfg.splits() {
         let idx = &d.shuffled[r];
         splits.insert(name.into(), json!(per_category(keys, idx.iter().map(pos))));
         // The course computes sum(prices) / len, and Python 3.12's sum compensates.
@@ -146,7 +152,7 @@ fn counts(keys: &Keys, pool: &Pool, d: &Draw, kept: usize) -> Counts {
         ("duplicate_title", n - pool.after_title.len()),
         ("duplicate_text", pool.after_title.len() - pool.pool.len()),
         ("not_drawn", pool.pool.len() - d.drawn.len()),
-        ("beyond_split_sizes", d.drawn.len() - kept),
+        ("beyond_written_splits", d.drawn.len() - kept),
     ];
     Counts {
         rows_in: n as u64,
@@ -201,18 +207,20 @@ impl Stage for CurateStage {
     fn run(&self, plan: &Plan) -> Result<Manifest> {
         self.config.validate().map_err(anyhow::Error::msg)?;
         let items = self.items_path();
-        let keys = read_keys(&items)?;
-        let pool = dedupe(&keys, self.config.seed);
+        let (digests, keys) = read_keys(&items)?;
+        let pool = dedupe(&digests, self.config.seed);
+        drop(digests);
         let d = draw(&pool.pool, &keys, &self.config)
             .with_context(|| format!("weighted draw from {}", items.display()))?;
         pricer_core::atomic::create_dir(&self.out_dir)?;
-        let mut outputs = self.write_splits(&pool, &d, keys.len())?;
+        let mut outputs = BTreeMap::new();
         if self.trace {
             outputs.extend(trace::write_decisions(&self.out_dir, &pool, &d)?);
             let titles = trace::write_titles(&items, &self.out_dir, &pool, keys.len())?;
             outputs.insert(trace::TITLES.to_owned(), titles);
         }
-        let kept = self.config.train + self.config.validation + self.config.test;
+        outputs.extend(self.write_splits(&pool, &d, keys.len())?);
+        let kept: usize = self.config.written().iter().map(|(_, r)| r.len()).sum();
         let mut manifest = plan.manifest(outputs, counts(&keys, &pool, &d, kept));
         manifest.summary = summary(&self.config, &keys, &pool, &d);
         manifest.write(&self.out_dir)?;

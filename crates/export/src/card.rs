@@ -28,50 +28,13 @@ pub struct Provenance {
     pub code_version: String,
 }
 
-fn size_category(n: u64) -> &'static str {
-    match n {
-        0..=999 => "n<1K",
-        1_000..=9_999 => "1K<n<10K",
-        10_000..=99_999 => "10K<n<100K",
-        100_000..=999_999 => "100K<n<1M",
-        _ => "1M<n<10M",
-    }
-}
-
 pub fn render(splits: &[SplitInfo], p: &Provenance) -> String {
-    let total: u64 = splits.iter().map(|s| s.rows).sum();
-    let mut y = String::new();
-    y.push_str("---\nlicense: other\nlicense_name: amazon-reviews-2023\nlanguage:\n- en\n");
-    y.push_str(
-        "task_categories:\n- text-generation\ntags:\n- price-prediction\n- amazon\n- llama-3.1\n",
+    let mut b = crate::hub::yaml_header(
+        "Amazon product prices (pricer recipe v1)",
+        &["price-prediction", "amazon", "llama-3.1"],
+        &[("text", "string"), ("price", "float64")],
+        splits,
     );
-    let _ = writeln!(y, "size_categories:\n- {}", size_category(total));
-    y.push_str("pretty_name: Amazon product prices (pricer recipe v1)\n");
-    y.push_str("configs:\n- config_name: default\n  data_files:\n");
-    for s in splits {
-        let _ = writeln!(y, "  - split: {}\n    path: data/{}-*", s.name, s.name);
-    }
-    y.push_str("dataset_info:\n  features:\n  - name: text\n    dtype: string\n  - name: price\n    dtype: float64\n  splits:\n");
-    for s in splits {
-        let _ = writeln!(
-            y,
-            "  - name: {}\n    num_bytes: {}\n    num_examples: {}",
-            s.name, s.num_bytes, s.rows
-        );
-    }
-    let _ = writeln!(
-        y,
-        "  download_size: {}",
-        splits.iter().map(|s| s.parquet_bytes).sum::<u64>()
-    );
-    let _ = writeln!(
-        y,
-        "  dataset_size: {}",
-        splits.iter().map(|s| s.num_bytes).sum::<u64>()
-    );
-    y.push_str("---\n\n");
-
-    let mut b = y;
     b.push_str("# Amazon product prices for fine-tuning (pricer recipe v1)\n\n");
     b.push_str(
         "Product descriptions from the Amazon Reviews 2023 metadata, each turned into a prompt that asks an \
@@ -117,16 +80,7 @@ pub fn render(splits: &[SplitInfo], p: &Provenance) -> String {
         p.tokenizer
     );
     let _ = writeln!(b, "- pricer version: {}\n", p.code_version);
-    b.push_str("## Terms\n\n");
-    b.push_str(
-        "The source data is the Amazon Reviews 2023 metadata published by the McAuley Lab, UC San Diego, for \
-         research use (Hou et al., *Bridging Language and Items for Retrieval and Recommendation*, 2024, \
-         arXiv:2403.03952). Product texts and prices remain subject to Amazon's terms; use this dataset for \
-         research and cite the source:\n\n\
-         ```bibtex\n@article{hou2024bridging,\n  title={Bridging Language and Items for Retrieval and Recommendation},\n  \
-         author={Hou, Yupeng and Li, Jiacheng and He, Zhankui and Yan, An and Chen, Xiusi and McAuley, Julian},\n  \
-         journal={arXiv preprint arXiv:2403.03952},\n  year={2024}\n}\n```\n\n\
-         Prompts were cut with the Llama 3.1 tokenizer (Llama 3.1 Community License; Built with Llama).\n",
-    );
+    b.push_str(crate::hub::TERMS);
+    b.push_str("\nPrompts were cut with the Llama 3.1 tokenizer (Llama 3.1 Community License; Built with Llama).\n");
     b
 }

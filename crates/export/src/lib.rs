@@ -3,9 +3,12 @@
 //! (`items/*.art`, read with [`load_items`]) and Python (`items/items.parquet`).
 
 pub mod card;
+pub mod hub;
 pub mod parquet_out;
+pub mod raw_items;
 pub mod run;
 
+pub use raw_items::RawItemsExport;
 pub use run::ExportStage;
 
 /// Loads the full items of an exported `train.art` / `test.art` (the successor of the

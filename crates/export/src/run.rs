@@ -23,6 +23,7 @@ use pricer_core::stage::{Output, Plan, Stage};
 use pricer_core::{obs, Item};
 
 use crate::card::{self, Provenance, SplitInfo};
+use crate::hub::{write_split, Table};
 use crate::parquet_out::{
     hub_columns, hub_schema, item_columns, items_schema, TableWriter, BATCH_ROWS,
 };
@@ -87,63 +88,40 @@ impl ExportStage {
     }
 }
 
-/// The text a split's Hub row carries.
-fn hub_text(split: &str, item: &Item) -> String {
-    if split == "train" {
-        item.prompt.clone()
-    } else {
-        item.test_prompt()
-    }
+/// Recipe V1's Hub rows: the prompt (the test form for test and validation) and the price.
+struct V1Rows {
+    split: &'static str,
 }
 
-/// Arrow in-memory bytes of `text: string, price: float64` rows (offsets, data, values).
-fn arrow_bytes(rows: u64, text_bytes: u64) -> u64 {
-    text_bytes + 4 * (rows + 1) + 8 * rows
-}
-
-fn write_hub_split(split: &str, src: &Path, hub: &Path, max_shard_bytes: u64) -> Result<SplitInfo> {
-    // Pass 1: sizes, to name the shards `-0000i-of-0000N`.
-    let (mut rows, mut text_bytes) = (0u64, 0u64);
-    for item in ArtifactReader::<Item>::open(src)? {
-        rows += 1;
-        text_bytes += hub_text(split, &item?).len() as u64;
-    }
-    let num_bytes = arrow_bytes(rows, text_bytes);
-    let shards = num_bytes.div_ceil(max_shard_bytes.max(1)).max(1);
-    let per_shard = rows.div_ceil(shards).max(1);
-    let mut files = Vec::new();
-    let mut parquet_bytes = 0;
-    let mut reader = ArtifactReader::<Item>::open(src)?;
-    for shard in 0..shards {
-        let name = format!("{split}-{shard:05}-of-{shards:05}.parquet");
-        let mut w = TableWriter::create(&hub.join("data").join(&name), hub_schema())?;
-        let mut left = per_shard.min(rows - shard * per_shard);
-        while left > 0 {
-            let take = left.min(BATCH_ROWS as u64) as usize;
-            let mut batch = Vec::with_capacity(take);
-            for item in reader.by_ref().take(take) {
-                let item = item?;
-                batch.push((hub_text(split, &item), item.price));
-            }
-            anyhow::ensure!(batch.len() == take, "{}: ended early", src.display());
-            w.write(hub_columns(&batch))?;
-            left -= take as u64;
+impl V1Rows {
+    fn text(&self, item: &Item) -> String {
+        if self.split == "train" {
+            item.prompt.clone()
+        } else {
+            item.test_prompt()
         }
-        parquet_bytes += w.finish()?;
-        files.push(format!("data/{name}"));
     }
-    anyhow::ensure!(
-        reader.next().is_none(),
-        "{}: more rows than counted",
-        src.display()
-    );
-    Ok(SplitInfo {
-        name: split.to_owned(),
-        rows,
-        num_bytes,
-        files,
-        parquet_bytes,
-    })
+}
+
+impl Table for V1Rows {
+    type Record = Item;
+
+    fn features(&self) -> Vec<(&'static str, &'static str)> {
+        vec![("text", "string"), ("price", "float64")]
+    }
+
+    fn schema(&self) -> arrow::datatypes::Schema {
+        hub_schema()
+    }
+
+    fn row_bytes(&self, item: &Item) -> u64 {
+        self.text(item).len() as u64 + 4 + 8
+    }
+
+    fn columns(&self, rows: &[Item]) -> Vec<arrow::array::ArrayRef> {
+        let rows: Vec<(String, f64)> = rows.iter().map(|i| (self.text(i), i.price)).collect();
+        hub_columns(&rows)
+    }
 }
 
 /// A writer thread's result; a panic becomes an error.
@@ -223,7 +201,14 @@ fn write_all(
             .map(|(split, src)| {
                 let hub = &hub;
                 scope.spawn(move || -> Result<SplitInfo> {
-                    let s = write_hub_split(split, src, hub, cfg.max_shard_bytes)?;
+                    let s = write_split(
+                        &V1Rows { split },
+                        split,
+                        src,
+                        hub,
+                        cfg.max_shard_bytes,
+                        None,
+                    )?;
                     // Copied only after the hub writer has read it whole (and checked it).
                     copy_atomic(src, &cfg.out_dir.join(ITEMS).join(format!("{split}.art")))?;
                     Ok(s)
@@ -239,11 +224,12 @@ fn write_all(
     Ok((splits?, items_table?))
 }
 
-/// Every file export wrote, relative to its folder, sorted, with its digest.
-fn written_files(out_dir: &Path) -> Result<BTreeMap<String, ArtifactInfo>> {
+/// Every file under `out_dir/sub` (recursively, temporaries left out), by its path
+/// relative to `out_dir`, with its digest.
+pub fn files_under(out_dir: &Path, sub: &str) -> Result<BTreeMap<String, ArtifactInfo>> {
     let mut out = BTreeMap::new();
-    for sub in ["hub", "hub/data", "items"] {
-        let dir = out_dir.join(sub);
+    let mut stack = vec![out_dir.join(sub)];
+    while let Some(dir) = stack.pop() {
         if !dir.is_dir() {
             continue;
         }
@@ -251,10 +237,17 @@ fn written_files(out_dir: &Path) -> Result<BTreeMap<String, ArtifactInfo>> {
             std::fs::read_dir(&dir).with_context(|| format!("{}: cannot list", dir.display()))?
         {
             let e = e.with_context(|| format!("{}: cannot list", dir.display()))?;
-            if !e.file_type()?.is_file() || e.file_name().to_string_lossy().contains(".tmp-") {
+            let path = e.path();
+            if path.is_dir() {
+                stack.push(path);
                 continue;
             }
-            let path = e.path();
+            if e.file_name()
+                .to_string_lossy()
+                .contains(pricer_core::atomic::TEMP_MARK)
+            {
+                continue;
+            }
             let digest = pricer_core::digest::file_digest(&path)
                 .with_context(|| format!("{}: cannot read", path.display()))?;
             let info = ArtifactInfo {
@@ -263,7 +256,8 @@ fn written_files(out_dir: &Path) -> Result<BTreeMap<String, ArtifactInfo>> {
                 digest,
                 bytes: e.metadata()?.len(),
             };
-            out.insert(format!("{sub}/{}", e.file_name().to_string_lossy()), info);
+            let rel = path.strip_prefix(out_dir).unwrap_or(&path);
+            out.insert(rel.to_string_lossy().into_owned(), info);
         }
     }
     Ok(out)
@@ -330,7 +324,9 @@ impl Stage for ExportStage {
             kept: rows_out,
             ..Counts::default()
         };
-        let mut manifest = plan.manifest(written_files(&self.out_dir)?, counts);
+        let mut outputs = files_under(&self.out_dir, HUB)?;
+        outputs.extend(files_under(&self.out_dir, ITEMS)?);
+        let mut manifest = plan.manifest(outputs, counts);
         manifest.summary = serde_json::json!({
             "splits": splits.iter().map(|s| serde_json::json!({"name": s.name, "rows": s.rows, "files": s.files})).collect::<Vec<_>>(),
             "items": items,

@@ -200,9 +200,13 @@ impl V2 {
     fn render_field(&self, v: &Value<'_>, out: &mut Vec<u8>) {
         let mut s = Vec::new();
         str_value(v, PY, &mut s);
-        let s = replace(&s, b"\n", b" ");
-        let s = replace(&s, b"\r", b"");
-        let s = replace(&s, b"\t", b"");
+        // .replace("\n", " ").replace("\r", "").replace("\t", ""): byte maps, one pass.
+        s.retain(|&b| b != b'\r' && b != b'\t');
+        for b in &mut s {
+            if *b == b'\n' {
+                *b = b' ';
+            }
+        }
         let s = replace(&s, b"  ", b" ");
         out.extend_from_slice(cut(strip(&s), self.each_chars));
     }

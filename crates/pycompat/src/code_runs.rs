@@ -53,37 +53,35 @@ fn line_facts(text: &[u8], start: usize, py: &Unicode) -> LineFacts {
 pub fn delete_code_runs(text: &[u8], py: &Unicode) -> Vec<u8> {
     let mut out = Vec::with_capacity(text.len());
     let mut line: Option<LineFacts> = None;
-    let mut i = 0;
-    while i < text.len() {
-        if !is_run_char(text[i]) {
-            let next = memchr_run_start(&text[i..]).map_or(text.len(), |k| i + k);
-            out.extend_from_slice(&text[i..next]);
-            i = next;
+    // `copied`: text before it is in `out`; `i`: where to look for the next run.
+    let (mut copied, mut i) = (0, 0);
+    while let Some(k) = text[i..].iter().position(|&b| is_run_char(b)) {
+        let start = i + k;
+        let end = start
+            + text[start..]
+                .iter()
+                .take_while(|&&b| is_run_char(b))
+                .count();
+        i = end;
+        // Most runs are short (a capital, a number): only long ones can match.
+        if end - start < 7
+            || (start > 0 && is_word(decode_before(text, start), py))
+            || (end < text.len() && is_word(decode_at(text, end).0, py))
+        {
             continue;
         }
-        let j = i + text[i..].iter().take_while(|&&b| is_run_char(b)).count();
-        let before_ok = i == 0 || !is_word(decode_before(text, i), py);
-        let after_ok = j == text.len() || !is_word(decode_at(text, j).0, py);
-        if j - i >= 7 && before_ok && after_ok {
-            if line.as_ref().is_none_or(|l| l.end < i) {
-                let start = memchr::memrchr(b'\n', &text[..i]).map_or(0, |k| k + 1);
-                line = Some(line_facts(text, start, py));
-            }
-            let l = line.as_ref().expect("set above");
-            if l.last_upper.is_some_and(|p| p >= i) && l.last_decimal.is_some_and(|p| p >= i) {
-                i = j;
-                continue;
-            }
+        if line.as_ref().is_none_or(|l| l.end < start) {
+            let from = memchr::memrchr(b'\n', &text[..start]).map_or(0, |k| k + 1);
+            line = Some(line_facts(text, from, py));
         }
-        out.extend_from_slice(&text[i..j]);
-        i = j;
+        let l = line.as_ref().expect("set above");
+        if l.last_upper.is_some_and(|p| p >= start) && l.last_decimal.is_some_and(|p| p >= start) {
+            out.extend_from_slice(&text[copied..start]);
+            copied = end;
+        }
     }
+    out.extend_from_slice(&text[copied..]);
     out
-}
-
-/// Offset of the first ASCII capital or digit.
-fn memchr_run_start(b: &[u8]) -> Option<usize> {
-    b.iter().position(|&c| is_run_char(c))
 }
 
 #[cfg(test)]

@@ -6,49 +6,49 @@
 use std::io::Write as _;
 
 use crate::float::float_repr;
-use crate::json::{PyStr, Value};
+use crate::json::{decode_at, PyStr, Value};
 use crate::unicode::Unicode;
 
 /// `repr(s)` for a `str`, appended to `out`.
 pub fn repr_str(s: &PyStr<'_>, py: &Unicode, out: &mut Vec<u8>) {
-    let (mut squote, mut dquote) = (false, false);
-    for cp in s.code_points() {
-        squote |= cp == u32::from(b'\'');
-        dquote |= cp == u32::from(b'"');
-    }
+    let b = s.as_bytes();
+    let squote = memchr::memchr(b'\'', b).is_some();
+    let dquote = memchr::memchr(b'"', b).is_some();
     // '...' unless the string has a ' and no ": then "..." and ' needs no escape.
     let quote = if squote && !dquote { b'"' } else { b'\'' };
     out.push(quote);
-    for cp in s.code_points() {
-        match cp {
-            0x5C => out.extend_from_slice(b"\\\\"),
-            0x09 => out.extend_from_slice(b"\\t"),
-            0x0A => out.extend_from_slice(b"\\n"),
-            0x0D => out.extend_from_slice(b"\\r"),
-            c if c == u32::from(quote) => {
-                out.push(b'\\');
-                out.push(quote);
-            }
-            c if c < 0x20 || c == 0x7F => {
-                let _ = write!(out, "\\x{c:02x}");
-            }
-            c if c < 0x7F => out.push(c as u8),
-            c => match char::from_u32(c).filter(|&ch| py.is_printable(ch)) {
-                Some(ch) => {
-                    let mut buf = [0u8; 4];
-                    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-                }
-                None if c < 0x100 => {
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c < 0x80 {
+            match c {
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                c if c == quote => out.extend_from_slice(&[b'\\', quote]),
+                c if c < 0x20 || c == 0x7F => {
                     let _ = write!(out, "\\x{c:02x}");
                 }
-                None if c < 0x10000 => {
-                    let _ = write!(out, "\\u{c:04x}");
-                }
-                None => {
-                    let _ = write!(out, "\\U{c:08x}");
-                }
-            },
+                c => out.push(c),
+            }
+            i += 1;
+            continue;
         }
+        let (cp, len) = decode_at(b, i);
+        match char::from_u32(cp).filter(|&ch| py.is_printable(ch)) {
+            Some(_) => out.extend_from_slice(&b[i..i + len]),
+            None if cp < 0x100 => {
+                let _ = write!(out, "\\x{cp:02x}");
+            }
+            None if cp < 0x10000 => {
+                let _ = write!(out, "\\u{cp:04x}");
+            }
+            None => {
+                let _ = write!(out, "\\U{cp:08x}");
+            }
+        }
+        i += len;
     }
     out.push(quote);
 }

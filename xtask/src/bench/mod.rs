@@ -13,6 +13,7 @@ pub mod bpe;
 pub mod e2e;
 pub mod memory;
 pub mod split_memory;
+pub mod v2;
 
 /// Release binaries, built once.
 pub fn release_bin(name: &str) -> Result<PathBuf> {
@@ -100,4 +101,96 @@ pub fn raw_size(dir: &Path) -> Result<u64> {
         n += e?.metadata()?.len();
     }
     Ok(n)
+}
+
+/// What one measured command took: wall seconds and the largest resident memory of any
+/// of its processes (`ru_maxrss` of its waited-for children), in bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Measured {
+    pub wall: f64,
+    pub max_rss: u64,
+}
+
+/// Runs `argv` under a small Python launcher that reports `RUSAGE_CHILDREN.ru_maxrss`, so
+/// pricer and the Python reference are measured the same way (the largest process).
+pub fn measure(argv: &[std::ffi::OsString], cwd: Option<&Path>, quiet: bool) -> Result<Measured> {
+    const LAUNCHER: &str = "import resource, subprocess, sys, time\n\
+        t = time.monotonic()\n\
+        r = subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL if sys.argv[1] == 'q' else None)\n\
+        w = time.monotonic() - t\n\
+        print(f'{w} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}', file=sys.stderr)\n\
+        sys.exit(r.returncode)\n";
+    let mut cmd = Command::new("python3");
+    cmd.args(["-c", LAUNCHER, if quiet { "q" } else { "v" }])
+        .args(argv);
+    if let Some(dir) = cwd {
+        cmd.current_dir(dir);
+    }
+    let out = cmd.stderr(std::process::Stdio::piped()).output()?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        bail!("{:?} failed:\n{err}", argv.first());
+    }
+    let last = err.lines().last().unwrap_or_default();
+    let mut it = last.split_whitespace();
+    let wall: f64 = it.next().and_then(|w| w.parse().ok()).unwrap_or(0.0);
+    let kb: u64 = it.next().and_then(|k| k.parse().ok()).unwrap_or(0);
+    Ok(Measured {
+        wall,
+        max_rss: kb * 1024,
+    })
+}
+
+/// A Python 3.12 venv with numpy 2.3.4 for recipe V2's reference (`target/v2ref-venv`,
+/// made once from `python3.12` on PATH or pyenv's), or `PRICER_V2REF_PYTHON`.
+pub fn v2_reference_python() -> Result<PathBuf> {
+    if let Ok(p) = std::env::var("PRICER_V2REF_PYTHON") {
+        return Ok(PathBuf::from(p));
+    }
+    let python = PathBuf::from("target/v2ref-venv/bin/python");
+    let ready = Command::new(&python)
+        .args(["-c", "import numpy; assert numpy.__version__ == '2.3.4'"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ready {
+        let base = ["python3.12"]
+            .into_iter()
+            .map(PathBuf::from)
+            .chain(
+                std::fs::read_dir(std::env::var("HOME").unwrap_or_default() + "/.pyenv/versions")
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .filter(|e| e.file_name().to_string_lossy().starts_with("3.12"))
+                    .map(|e| e.path().join("bin/python")),
+            )
+            .find(|p| {
+                Command::new(p)
+                    .arg("--version")
+                    .output()
+                    .is_ok_and(|o| o.status.success())
+            })
+            .ok_or_else(|| {
+                anyhow::anyhow!("no Python 3.12 found (python3.12 or pyenv) for the V2 reference")
+            })?;
+        let ok = Command::new(&base)
+            .args(["-m", "venv", "target/v2ref-venv"])
+            .status()?
+            .success()
+            && Command::new(&python)
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "numpy==2.3.4",
+                ])
+                .status()?
+                .success();
+        if !ok {
+            bail!("cannot make target/v2ref-venv (python3.12 -m venv; pip install numpy==2.3.4)");
+        }
+    }
+    Ok(std::env::current_dir()?.join(python))
 }
