@@ -27,6 +27,10 @@ pub struct RunConfig {
     pub split: SplitSection,
     /// Recipe v2's parse rules and weighted draw.
     pub curate: CurateSection,
+    /// Recipe v2 part 2 (absent: the run stops after part 1).
+    pub summarize: Option<pricer_summarize::SummarizeConfig>,
+    /// Recipe v2 part 3.
+    pub prompts: PromptsSection,
     pub audit: AuditConfig,
     pub export: ExportConfig,
 }
@@ -68,6 +72,22 @@ impl SplitSection {
             self.lite_validation.unwrap_or(recipe_v2::LITE_VALIDATION) as u64,
             self.lite_test.unwrap_or(recipe_v2::LITE_TEST) as u64,
         ]
+    }
+}
+
+/// `[prompts]` (recipe v2 part 3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PromptsSection {
+    /// Summaries with more tokens than this are cut to it.
+    pub cutoff: usize,
+}
+
+impl Default for PromptsSection {
+    fn default() -> Self {
+        PromptsSection {
+            cutoff: recipe_v2::CUTOFF,
+        }
     }
 }
 
@@ -254,15 +274,17 @@ impl RunConfig {
             .clone()
             .try_into()
             .with_context(|| format!("{origin}: invalid config"))?;
-        let (other, own) = match cfg.recipe {
-            Recipe::V1 => ("curate", "v2"),
-            Recipe::V2 => ("sample", "v1"),
+        let others: &[&str] = match cfg.recipe {
+            Recipe::V1 => &["curate", "summarize", "prompts"],
+            Recipe::V2 => &["sample", "audit"],
         };
-        anyhow::ensure!(
-            !table.contains_key(other),
-            "{origin}: [{other}] belongs to recipe {own}, and this run's recipe is {:?} (set recipe = \"{own}\" or remove the section)",
-            cfg.recipe
-        );
+        let own = if cfg.recipe == Recipe::V1 { "v2" } else { "v1" };
+        if let Some(other) = others.iter().find(|s| table.contains_key(**s)) {
+            anyhow::bail!(
+                "{origin}: [{other}] belongs to recipe {own}, and this run's recipe is {:?} (set recipe = \"{own}\" or remove the section)",
+                cfg.recipe
+            );
+        }
         match cfg.recipe {
             Recipe::V1 => cfg.sample.validate(),
             Recipe::V2 => cfg.v2_curation().validate(),

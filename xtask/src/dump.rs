@@ -5,10 +5,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use pricer_core::artifact::{record_type, ArtifactReader, Record};
-use pricer_core::dump::{candidate_json, item_json, raw_item_json};
+use pricer_core::dump::{
+    candidate_json, item_json, prompt_pair_json, raw_item_json, summarized_item_json,
+};
 use pricer_core::jsonl::{FILE_KIND, JSONL_KIND};
 use pricer_core::manifest::Manifest;
-use pricer_core::{Candidate, Item, RawItem};
+use pricer_core::{Candidate, Item, PromptPair, RawItem, SummarizedItem};
 
 /// The artifacts a path names: itself, or the outputs its stage manifest lists.
 fn artifacts_of(path: &Path) -> Result<Vec<PathBuf>> {
@@ -63,6 +65,12 @@ fn dump_all(path: &Path) -> Result<()> {
             }
             t if t == RawItem::RECORD_TYPE => {
                 dump_records::<RawItem>(&artifact, &mut out, raw_item_json)?
+            }
+            t if t == SummarizedItem::RECORD_TYPE => {
+                dump_records::<SummarizedItem>(&artifact, &mut out, summarized_item_json)?
+            }
+            t if t == PromptPair::RECORD_TYPE => {
+                dump_records::<PromptPair>(&artifact, &mut out, prompt_pair_json)?
             }
             other => bail!(
                 "{}: no JSON form for {other} records yet",

@@ -9,10 +9,11 @@ use anyhow::Result;
 use pricer_core::recipe::Recipe;
 use pricer_core::stage::Stage;
 use pricer_curate::CurateStage;
-use pricer_export::{ExportStage, RawItemsExport};
+use pricer_export::{ExportStage, Part, V2Export};
 use pricer_ingest::{IngestStage, V1};
-use pricer_prompt::PromptStage;
+use pricer_prompt::{PromptStage, PromptsStage};
 use pricer_split::SplitStage;
+use pricer_summarize::SummarizeStage;
 use pricer_tokenize_audit::AuditStage;
 
 use crate::config::RunConfig;
@@ -25,28 +26,49 @@ pub fn stages(cfg: &RunConfig, run: &Path) -> Result<Vec<Box<dyn Stage>>> {
     }
 }
 
-/// Recipe v2: parse, curate, publish (SPEC-V2.md part 1).
+/// Recipe v2 (SPEC-V2.md): parse and curate (part 1), then with `[summarize]` the LLM
+/// summaries (part 2) and the prompts (part 3), then publish every part. With
+/// `[summarize] from`, part 1 is someone else's and only parts 2-3 run.
 fn v2(cfg: &RunConfig, run: &Path) -> Result<Vec<Box<dyn Stage>>> {
-    Ok(vec![
-        Box::new(IngestStage::new(
+    let mut stages: Vec<Box<dyn Stage>> = Vec::new();
+    let mut parts = Vec::new();
+    let from = cfg.summarize.as_ref().and_then(|s| s.from.clone());
+    if from.is_none() {
+        stages.push(Box::new(IngestStage::new(
             cfg.v2_rules(),
             cfg.input.files()?,
             run.join("ingest"),
-        )),
-        Box::new(CurateStage {
+        )));
+        stages.push(Box::new(CurateStage {
             input: run.join("ingest"),
             out_dir: run.join("curate"),
             config: cfg.v2_curation(),
             trace: cfg.curate.trace,
-        }),
-        Box::new(RawItemsExport {
-            curate_dir: run.join("curate"),
-            out_dir: run.join("export"),
-            max_shard_bytes: cfg.export.max_shard_bytes,
-            lite: cfg.split.lite(),
-            lite_only: cfg.curate.lite_only,
-        }),
-    ])
+        }));
+        parts.push((Part::Raw, run.join("curate")));
+    }
+    if let Some(summarize) = &cfg.summarize {
+        stages.push(Box::new(SummarizeStage {
+            input: run.join("curate"),
+            out_dir: run.join("summarize"),
+            config: summarize.clone(),
+        }));
+        let tok = Arc::new(pricer_tokenizer::load(&cfg.tokenizer.source())?);
+        let mut prompts = PromptsStage::new(run.join("summarize"), run.join("prompts"), tok);
+        prompts.cutoff = cfg.prompts.cutoff;
+        prompts.clean_up_spaces = cfg.tokenizer.clean_up_spaces;
+        stages.push(Box::new(prompts));
+        parts.push((Part::Summarized, run.join("summarize")));
+        parts.push((Part::Prompts, run.join("prompts")));
+    }
+    stages.push(Box::new(V2Export {
+        parts,
+        out_dir: run.join("export"),
+        max_shard_bytes: cfg.export.max_shard_bytes,
+        lite: cfg.split.lite(),
+        lite_only: cfg.curate.lite_only,
+    }));
+    Ok(stages)
 }
 
 /// Recipe v1: ingest, prompt, split, audit, export (SPEC.md).

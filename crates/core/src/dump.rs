@@ -7,7 +7,7 @@
 use pricer_pycompat::float::float_repr;
 use pricer_pycompat::json::{float_json, write_str_unicode};
 
-use crate::records::{Candidate, Item, RawItem};
+use crate::records::{Candidate, Item, PromptPair, RawItem, SummarizedItem};
 
 fn key(out: &mut String, first: bool, name: &str) {
     out.push_str(if first { "{\"" } else { ", \"" });
@@ -57,6 +57,36 @@ pub fn raw_item_json(item: &RawItem) -> String {
     write_str_unicode(&item.full, &mut out);
     key(&mut out, false, "weight");
     out.push_str(&float_json(item.weight));
+    out.push('}');
+    out
+}
+
+/// A V2 item with its summary: the items_raw keys, then `summary`.
+pub fn summarized_item_json(item: &SummarizedItem) -> String {
+    let mut out = String::with_capacity(item.full.len() + item.summary.len() + 128);
+    key(&mut out, true, "title");
+    write_str_unicode(&item.title, &mut out);
+    key(&mut out, false, "category");
+    write_str_unicode(&item.category, &mut out);
+    key(&mut out, false, "price");
+    out.push_str(&float_json(item.price));
+    key(&mut out, false, "full");
+    write_str_unicode(&item.full, &mut out);
+    key(&mut out, false, "weight");
+    out.push_str(&float_json(item.weight));
+    key(&mut out, false, "summary");
+    write_str_unicode(&item.summary, &mut out);
+    out.push('}');
+    out
+}
+
+/// A V2 prompt/completion pair as the golden files hold it: `{"prompt": ..., "completion": ...}`.
+pub fn prompt_pair_json(p: &PromptPair) -> String {
+    let mut out = String::with_capacity(p.prompt.len() + 64);
+    key(&mut out, true, "prompt");
+    write_str_unicode(&p.prompt, &mut out);
+    key(&mut out, false, "completion");
+    write_str_unicode(&p.completion, &mut out);
     out.push('}');
     out
 }

@@ -20,7 +20,7 @@ pub mod stage;
 pub mod window;
 
 pub use artifact::{ArtifactError, ArtifactInfo, ArtifactReader, ArtifactWriter, Record};
-pub use records::{Candidate, Item, RawItem};
+pub use records::{Candidate, Item, PromptPair, RawItem, SummarizedItem};
 
 /// The code version that goes into every fingerprint: a change of the recipe's code makes
 /// cached stage outputs stale.

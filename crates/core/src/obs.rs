@@ -31,6 +31,19 @@ pub fn progress(total: Option<u64>, what: &str) -> ProgressBar {
     pb
 }
 
+/// A progress bar over `total` requests or records that also shows the rate and a
+/// message kept up to date by the caller (tokens, cost).
+pub fn progress_with_rate(total: u64, what: &str) -> ProgressBar {
+    let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(
+        "{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} ({per_sec}, eta {eta})",
+    ) {
+        pb.set_style(style);
+    }
+    pb.set_message(what.to_owned());
+    pb
+}
+
 /// Sizes rayon's global pool; `None` or 0 keeps rayon's default (one thread per core).
 /// Returns the number of threads in use.
 pub fn init_threads(threads: Option<usize>) -> usize {

@@ -61,3 +61,38 @@ pub struct RawItem {
 impl Record for RawItem {
     const RECORD_TYPE: &'static str = "raw_item";
 }
+
+/// A V2 item with its LLM summary (part 2, the course's `items_full`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummarizedItem {
+    pub title: String,
+    pub category: String,
+    pub price: f64,
+    pub full: String,
+    pub weight: f64,
+    /// The LLM's rewrite of `full`, exactly as it answered (`message.content`).
+    pub summary: String,
+}
+
+impl Record for SummarizedItem {
+    const RECORD_TYPE: &'static str = "summarized_item";
+}
+
+/// A V2 prompt/completion pair (part 3, the course's `items_prompts`), with the figures
+/// the audit reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PromptPair {
+    pub prompt: String,
+    pub completion: String,
+    pub price: f64,
+    /// Tokens of the summary (before the cut).
+    pub summary_tokens: u32,
+    /// Whether the summary was cut to the token limit.
+    pub cut: bool,
+    /// Tokens of `prompt + completion`.
+    pub prompt_completion_tokens: u32,
+}
+
+impl Record for PromptPair {
+    const RECORD_TYPE: &'static str = "prompt_pair";
+}

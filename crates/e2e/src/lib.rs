@@ -1,6 +1,9 @@
 //! Helpers for end-to-end tests: locate (building if needed) the stage binaries, run
 //! them, and compare their outputs with the fixtures.
 
+pub mod fake_openai;
+pub mod http;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Once;

@@ -1,17 +1,18 @@
-//! Recipe v2 part 1 as users run it (`cargo xtask pipeline` with xtask/configs/v2-fixtures.toml):
-//! the exported Hub folders read back by `datasets`, with the published columns and splits,
-//! every value equal to the curated splits; the lite folder is their prefixes.
+//! Recipe v2 as users run it (`cargo xtask pipeline`): part 1 on the fixtures
+//! (xtask/configs/v2-fixtures.toml), then all three parts with summaries from a local
+//! OpenAI-compatible server. Every exported Hub folder is read back by `datasets` with
+//! the published columns and splits, every value equal to the stages' artifacts.
 
+use std::path::Path;
 use std::process::Command;
 
-use pricer_e2e::{dump, root, run_ok};
+use pricer_e2e::{dump, fake_openai, root, run_ok};
 
 fn python() -> String {
     std::env::var("PRICER_PYTHON").unwrap_or_else(|_| "python3".into())
 }
 
-#[test]
-fn v2_export_reads_back_with_datasets() {
+fn check_export(dir: &Path, run: &Path, parts: &[(&str, &str, [&str; 3])]) {
     let probe = Command::new(python())
         .args(["-c", "import datasets, pyarrow"])
         .output();
@@ -19,6 +20,38 @@ fn v2_export_reads_back_with_datasets() {
         probe.as_ref().is_ok_and(|o| o.status.success()),
         "this test needs a Python with datasets and pyarrow: set PRICER_PYTHON (cargo xtask ci makes target/py-venv)"
     );
+    let expected = dir.join("expected");
+    for (part, stage, splits) in parts {
+        std::fs::create_dir_all(expected.join(part)).unwrap();
+        for (split, file) in splits.iter().zip(if *part == "items_prompts" {
+            ["train", "val", "test"]
+        } else {
+            ["train", "validation", "test"]
+        }) {
+            let lines = dump(&run.join(stage).join(format!("{file}.art")));
+            std::fs::write(expected.join(part).join(format!("{split}.jsonl")), lines).unwrap();
+        }
+    }
+    let out = Command::new(python())
+        .arg(root().join("crates/e2e/tests/py/check_v2_export.py"))
+        .arg(run.join("export"))
+        .arg(&expected)
+        .args(["100", "10", "10"])
+        .env("HF_DATASETS_OFFLINE", "1")
+        .env("HF_HUB_OFFLINE", "1")
+        .env("HF_HOME", dir.join("hf-home"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "check_v2_export.py failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn part_one_export_reads_back_with_datasets() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
     let config = root().join("xtask/configs/v2-fixtures.toml");
@@ -26,26 +59,58 @@ fn v2_export_reads_back_with_datasets() {
         "xtask",
         &[&"pipeline", &"--config", &config, &"--out", &run],
     );
-    let expected = dir.path().join("expected");
-    std::fs::create_dir_all(&expected).unwrap();
-    for split in ["train", "validation", "test"] {
-        let lines = dump(&run.join("curate").join(format!("{split}.art")));
-        std::fs::write(expected.join(format!("{split}.jsonl")), lines).unwrap();
+    check_export(
+        dir.path(),
+        &run,
+        &[("items_raw", "curate", ["train", "validation", "test"])],
+    );
+}
+
+#[test]
+fn all_three_parts_with_a_local_llm_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = fake_openai::start();
+    let config = dir.path().join("v2.toml");
+    let base = std::fs::read_to_string(root().join("xtask/configs/v2-fixtures.toml")).unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "{base}\n[summarize]\nbase_url = \"{}\"\nmodel = \"local-model\"\napi_key_env = \"\"\ncache = {:?}\ntimeout_s = 1\nbackoff_ms = 10\n",
+            api.base_url(),
+            dir.path().join("cache")
+        ),
+    )
+    .unwrap();
+    let run = dir.path().join("run");
+    let o = run_ok(
+        "xtask",
+        &[&"pipeline", &"--config", &config, &"--out", &run],
+    );
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    for stage in ["ingest", "curate", "summarize", "prompts", "export"] {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(&format!("{stage}:"))),
+            "{stage} ran: {stdout}"
+        );
     }
-    let out = Command::new(python())
-        .arg(root().join("crates/e2e/tests/py/check_items_raw.py"))
-        .arg(run.join("export"))
-        .arg(&expected)
-        .args(["100", "10", "10"])
-        .env("HF_DATASETS_OFFLINE", "1")
-        .env("HF_HUB_OFFLINE", "1")
-        .env("HF_HOME", dir.path().join("hf-home"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "check_items_raw.py failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    check_export(
+        dir.path(),
+        &run,
+        &[
+            ("items_raw", "curate", ["train", "validation", "test"]),
+            ("items", "summarize", ["train", "validation", "test"]),
+            ("items_prompts", "prompts", ["train", "val", "test"]),
+        ],
+    );
+    // A second run: every stage up to date, no request made.
+    let before = api.chat_requests.load(std::sync::atomic::Ordering::SeqCst);
+    let o = run_ok(
+        "xtask",
+        &[&"pipeline", &"--config", &config, &"--out", &run],
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("nothing to do"));
+    assert_eq!(
+        api.chat_requests.load(std::sync::atomic::Ordering::SeqCst),
+        before
     );
 }

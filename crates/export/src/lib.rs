@@ -5,11 +5,11 @@
 pub mod card;
 pub mod hub;
 pub mod parquet_out;
-pub mod raw_items;
 pub mod run;
+pub mod v2;
 
-pub use raw_items::RawItemsExport;
 pub use run::ExportStage;
+pub use v2::{Part, V2Export};
 
 /// Loads the full items of an exported `train.art` / `test.art` (the successor of the
 /// recipe's pickles), streaming and verifying them:

@@ -1,22 +1,31 @@
-//! `pricer-prompt`: candidates -> items (rules 5-7) with the Llama 3.1 tokenizer.
+//! `pricer-prompt`: v1 candidates -> items (rules 5-7); v2 summaries -> prompt/completion pairs.
 
 use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Parser;
+use pricer_core::recipe::Recipe;
 use pricer_core::stage::Stage;
-use pricer_core::{obs, stage};
-use pricer_prompt::PromptStage;
+use pricer_core::{obs, recipe_v2, stage};
+use pricer_prompt::{PromptStage, PromptsStage};
 use pricer_tokenizer::{EncoderChoice, TokenizerSource};
 
-/// Tokenize each candidate with the recipe's tokenizer, keep those over 150 tokens, cut
-/// to 160 tokens and build the training prompt and its token count.
+/// Recipe v1: tokenize each candidate with the recipe's tokenizer, keep those over 150
+/// tokens, cut to 160 tokens and build the training prompt and its token count.
+/// Recipe v2 (part 3): cut each summary to 110 tokens and build prompt/completion pairs
+/// (train / val / test) from the summarize stage's folder.
 #[derive(Parser, Debug)]
 #[command(version, about, long_about = None)]
 struct Args {
-    /// The ingest output folder (or its candidates.art).
+    /// The ingest output folder (or its candidates.art); v2: the summarize folder.
     #[arg(default_value = "out/ingest")]
     input: PathBuf,
+    /// The recipe: v1 (candidates -> items) or v2 (summaries -> prompt/completion pairs).
+    #[arg(long, default_value = "v1")]
+    recipe: Recipe,
+    /// v2: summaries with more tokens than this are cut to it.
+    #[arg(long, default_value_t = recipe_v2::CUTOFF)]
+    cutoff: usize,
     /// Output folder for items.art, rejects.jsonl and manifest.json.
     #[arg(long, short, default_value = "out/prompt")]
     out: PathBuf,
@@ -49,6 +58,15 @@ fn main() -> Result<()> {
         (None, None) => TokenizerSource::Bundled,
     };
     let tok = std::sync::Arc::new(pricer_tokenizer::load(&source)?);
+    if args.recipe == Recipe::V2 {
+        let mut prompts = PromptsStage::new(&args.input, &args.out, tok);
+        prompts.cutoff = args.cutoff;
+        prompts.clean_up_spaces = !args.no_clean_up_spaces;
+        prompts.encoder = args.encoder;
+        let manifest = stage::run_now(&prompts)?;
+        println!("{}", prompts.summary(&manifest));
+        return Ok(());
+    }
     let mut prompt = PromptStage::new(&args.input, &args.out, tok);
     prompt.clean_up_spaces = !args.no_clean_up_spaces;
     prompt.encoder = args.encoder;

@@ -1,0 +1,339 @@
+//! Batch mode: OpenAI/Groq Batch API request files (`custom_id`, method, url, body; at
+//! most `batch_size` lines each), uploaded and polled, or left for the user to upload;
+//! then the result and error files, matched to requests by `custom_id` (the request's
+//! cache key) and stored in the cache.
+//!
+//! Never paying twice: request files are named by their content and kept with a state
+//! file (file id, batch id, status) in `<cache>/batches/`, written after every API call.
+//! A restarted run polls the batches it finds pending instead of submitting again, leaves
+//! their requests out of new files, and before creating a batch it asks the API whether
+//! one already exists for the uploaded file.
+
+use std::collections::HashSet;
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use pricer_core::atomic::write_atomic;
+use serde_json::{json, Value};
+
+use crate::cache::Cache;
+use crate::config::SummarizeConfig;
+use crate::online::Job;
+use crate::request::{body, parse_completion, Failure, Key};
+
+const TERMINAL: [&str; 4] = ["completed", "failed", "expired", "cancelled"];
+
+/// Where request files and their states live.
+pub fn batches_dir(cache: &Cache) -> PathBuf {
+    cache.dir().join("batches")
+}
+
+fn state_path(requests: &Path) -> PathBuf {
+    requests.with_extension("state.json")
+}
+
+fn read_state(requests: &Path) -> Value {
+    fs::read(state_path(requests))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_else(|| json!({}))
+}
+
+fn write_state(requests: &Path, state: &Value) -> Result<()> {
+    Ok(write_atomic(
+        &state_path(requests),
+        format!("{state}\n").as_bytes(),
+    )?)
+}
+
+/// Whether `p` is a request file (`requests-<hex>.jsonl`).
+fn is_request_file(p: &Path) -> bool {
+    let name = p.file_name().unwrap_or_default().to_string_lossy();
+    name.strip_prefix("requests-")
+        .and_then(|n| n.strip_suffix(".jsonl"))
+        .is_some_and(|hex| hex.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// Request files of earlier runs submitted as batches that have not ended: (file, its
+/// keys). Their answers are paid for, so they are waited for, never asked again. A file
+/// never submitted is not pending: its requests are written again if still needed.
+pub fn pending(cache: &Cache) -> Result<Vec<(PathBuf, HashSet<Key>)>> {
+    let dir = batches_dir(cache);
+    let Ok(entries) = fs::read_dir(&dir) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| is_request_file(p))
+        .collect();
+    files.sort();
+    for f in files {
+        let state = read_state(&f);
+        let ended = state["status"]
+            .as_str()
+            .is_some_and(|s| TERMINAL.contains(&s));
+        if ended || state["batch_id"].as_str().is_none() {
+            continue;
+        }
+        let mut keys = HashSet::new();
+        for line in BufReader::new(fs::File::open(&f)?).lines() {
+            let v: Value = serde_json::from_str(&line?).unwrap_or(Value::Null);
+            if let Some(k) = v["custom_id"].as_str().and_then(Key::from_hex) {
+                keys.insert(k);
+            }
+        }
+        out.push((f, keys));
+    }
+    Ok(out)
+}
+
+/// Writes the jobs as request files of at most `batch_size` lines; returns them.
+pub fn write_requests(
+    cfg: &SummarizeConfig,
+    jobs: impl Iterator<Item = Result<Job>>,
+    cache: &Cache,
+) -> Result<Vec<PathBuf>> {
+    let dir = batches_dir(cache);
+    let mut files = Vec::new();
+    let mut chunk = String::new();
+    let mut lines = 0;
+    let flush = |chunk: &mut String, files: &mut Vec<PathBuf>| -> Result<()> {
+        let digest = blake3::hash(chunk.as_bytes()).to_hex();
+        let path = dir.join(format!("requests-{}.jsonl", &digest[..16]));
+        if !path.is_file() {
+            write_atomic(&path, chunk.as_bytes())?;
+        }
+        files.push(path);
+        chunk.clear();
+        Ok(())
+    };
+    for job in jobs {
+        let job = job?;
+        let line = json!({"custom_id": job.key.hex(), "method": "POST", "url": "/v1/chat/completions", "body": body(cfg, &job.user)});
+        chunk.push_str(&line.to_string());
+        chunk.push('\n');
+        lines += 1;
+        if lines == cfg.batch_size.max(1) {
+            flush(&mut chunk, &mut files)?;
+            lines = 0;
+        }
+    }
+    if !chunk.is_empty() {
+        flush(&mut chunk, &mut files)?;
+    }
+    Ok(files)
+}
+
+/// Reads a Batch API result or error file into the cache; returns the failures in it.
+pub fn ingest_results(path: &Path, cache: &mut Cache) -> Result<Vec<(Key, Failure)>> {
+    let f = fs::File::open(path)
+        .with_context(|| format!("{}: cannot read the batch results", path.display()))?;
+    let mut failures = Vec::new();
+    for (n, line) in BufReader::new(f).lines().enumerate() {
+        let line = line.with_context(|| format!("{}: cannot read", path.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v: Value = serde_json::from_str(&line)
+            .with_context(|| format!("{}: line {} is not JSON", path.display(), n + 1))?;
+        let Some(key) = v["custom_id"].as_str().and_then(Key::from_hex) else {
+            bail!(
+                "{}: line {} has no custom_id of this cache's form",
+                path.display(),
+                n + 1
+            );
+        };
+        let status = v["response"]["status_code"].as_u64();
+        let outcome = match status {
+            Some(200) => parse_completion(&v["response"]["body"]),
+            Some(code) => Err(Failure::new(format!(
+                "HTTP {code} in the batch: {}",
+                v["response"]["body"]["error"]["message"]
+                    .as_str()
+                    .unwrap_or("")
+            ))),
+            None => Err(Failure::new(format!(
+                "batch error: {}",
+                v["error"]["message"].as_str().unwrap_or("no response")
+            ))),
+        };
+        match outcome {
+            Ok(a) => cache.put(key, &a)?,
+            Err(f) => failures.push((key, f)),
+        }
+    }
+    Ok(failures)
+}
+
+/// The Batch API of an OpenAI-compatible endpoint.
+struct Api {
+    agent: ureq::Agent,
+    base: String,
+    auth: Option<String>,
+}
+
+impl Api {
+    fn new(cfg: &SummarizeConfig) -> Api {
+        Api {
+            agent: ureq::AgentBuilder::new()
+                .timeout(Duration::from_secs(cfg.timeout_s.max(1)))
+                .build(),
+            base: cfg.base_url.trim_end_matches('/').to_owned(),
+            auth: cfg.api_key(),
+        }
+    }
+
+    fn req(&self, method: &str, path: &str) -> ureq::Request {
+        let r = self.agent.request(method, &format!("{}{path}", self.base));
+        match &self.auth {
+            Some(k) => r.set("Authorization", &format!("Bearer {k}")),
+            None => r,
+        }
+    }
+
+    fn json(
+        &self,
+        r: std::result::Result<ureq::Response, ureq::Error>,
+        what: &str,
+    ) -> Result<Value> {
+        match r {
+            Ok(resp) => Ok(resp.into_json()?),
+            Err(ureq::Error::Status(code, resp)) => bail!(
+                "{}: {what}: HTTP {code}: {}",
+                self.base,
+                resp.into_string().unwrap_or_default()
+            ),
+            Err(e) => bail!("{}: {what}: {e}", self.base),
+        }
+    }
+
+    fn upload(&self, path: &Path) -> Result<String> {
+        let boundary = format!(
+            "pricer-{}",
+            blake3::hash(path.as_os_str().as_encoded_bytes()).to_hex()
+        );
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/jsonl\r\n\r\n").into_bytes();
+        body.extend(fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?);
+        body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+        let r = self
+            .req("POST", "/files")
+            .set(
+                "Content-Type",
+                &format!("multipart/form-data; boundary={boundary}"),
+            )
+            .send_bytes(&body);
+        let v = self.json(r, "uploading a request file")?;
+        v["id"]
+            .as_str()
+            .map(str::to_owned)
+            .context("the upload answer has no file id")
+    }
+
+    /// A batch already made from `file_id` (a run killed after creating it).
+    fn find_batch(&self, file_id: &str) -> Result<Option<String>> {
+        let v = self.json(
+            self.req("GET", "/batches?limit=100").call(),
+            "listing batches",
+        )?;
+        Ok(v["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|b| b["input_file_id"] == file_id)
+            .and_then(|b| b["id"].as_str().map(str::to_owned)))
+    }
+
+    fn create_batch(&self, file_id: &str) -> Result<String> {
+        let r = self.req("POST", "/batches").send_json(json!({"input_file_id": file_id, "endpoint": "/v1/chat/completions", "completion_window": "24h"}));
+        let v = self.json(r, "creating a batch")?;
+        v["id"]
+            .as_str()
+            .map(str::to_owned)
+            .context("the batch answer has no id")
+    }
+
+    fn get_batch(&self, id: &str) -> Result<Value> {
+        self.json(
+            self.req("GET", &format!("/batches/{id}")).call(),
+            "polling a batch",
+        )
+    }
+
+    fn download(&self, file_id: &str, to: &Path) -> Result<()> {
+        match self.req("GET", &format!("/files/{file_id}/content")).call() {
+            Ok(resp) => {
+                let mut bytes = Vec::new();
+                std::io::Read::read_to_end(&mut resp.into_reader(), &mut bytes)?;
+                Ok(write_atomic(to, &bytes)?)
+            }
+            Err(e) => bail!("{}: downloading {file_id}: {e}", self.base),
+        }
+    }
+}
+
+/// Submits `files` (upload, create batch) unless their state says it was done, then polls
+/// every one until it ends and reads its results into the cache.
+pub fn submit_and_wait(
+    cfg: &SummarizeConfig,
+    files: &[PathBuf],
+    cache: &mut Cache,
+) -> Result<Vec<(Key, Failure)>> {
+    let api = Api::new(cfg);
+    for f in files {
+        let mut state = read_state(f);
+        if state["file_id"].as_str().is_none() {
+            state["file_id"] = json!(api.upload(f)?);
+            write_state(f, &state)?;
+        }
+        if state["batch_id"].as_str().is_none() {
+            let file_id = state["file_id"].as_str().unwrap_or_default().to_owned();
+            let id = match api.find_batch(&file_id)? {
+                Some(id) => id,
+                None => api.create_batch(&file_id)?,
+            };
+            state["batch_id"] = json!(id);
+            write_state(f, &state)?;
+            eprintln!("summarize: submitted {} as batch {id}", f.display());
+        }
+    }
+    let mut failures = Vec::new();
+    let mut open: Vec<&PathBuf> = files.iter().collect();
+    while !open.is_empty() {
+        let mut still = Vec::new();
+        for f in open {
+            let mut state = read_state(f);
+            let id = state["batch_id"].as_str().unwrap_or_default().to_owned();
+            let b = api.get_batch(&id)?;
+            let status = b["status"].as_str().unwrap_or("unknown").to_owned();
+            if !TERMINAL.contains(&status.as_str()) {
+                still.push(f);
+                continue;
+            }
+            for (field, kind) in [("output_file_id", "output"), ("error_file_id", "errors")] {
+                if let Some(file_id) = b[field].as_str() {
+                    let name = f
+                        .file_name()
+                        .unwrap_or_default()
+                        .to_string_lossy()
+                        .replacen("requests-", &format!("{kind}-"), 1);
+                    let to = f.with_file_name(name);
+                    api.download(file_id, &to)?;
+                    failures.extend(ingest_results(&to, cache)?);
+                }
+            }
+            state["status"] = json!(status);
+            write_state(f, &state)?;
+            eprintln!("summarize: batch {id} {status}");
+        }
+        open = still;
+        if !open.is_empty() {
+            std::thread::sleep(Duration::from_secs(cfg.poll_s));
+        }
+    }
+    Ok(failures)
+}

@@ -1,0 +1,127 @@
+//! `pricer-summarize`: curated items -> items with LLM summaries (or published ones).
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Parser;
+use pricer_core::obs;
+use pricer_core::stage::{self, Stage};
+use pricer_summarize::{Mode, SummarizeConfig, SummarizeStage};
+
+/// Rewrite each curated item's text with an LLM through any OpenAI-compatible endpoint
+/// (Groq, OpenAI, vLLM, llama.cpp, Ollama), caching every answer by content so that no
+/// request is ever paid for twice; or take summaries someone already published.
+#[derive(Parser, Debug)]
+#[command(version, about, long_about = None)]
+struct Args {
+    /// The curate stage's folder (train.art, validation.art, test.art).
+    #[arg(default_value = "out/curate")]
+    input: PathBuf,
+    #[arg(long, short, default_value = "out/summarize")]
+    out: PathBuf,
+    /// Published summaries instead of an LLM: a Hub dataset folder or JSON lines with a split.
+    #[arg(long)]
+    from: Option<PathBuf>,
+    /// online or batch.
+    #[arg(long, default_value = "online")]
+    mode: Mode,
+    #[arg(long)]
+    base_url: Option<String>,
+    #[arg(long)]
+    model: Option<String>,
+    /// The environment variable holding the API key ("" for none).
+    #[arg(long)]
+    api_key_env: Option<String>,
+    /// A request option as KEY=JSON (repeatable), e.g. reasoning_effort="low"; replaces the default options.
+    #[arg(long = "option", value_parser = parse_option)]
+    options: Vec<(String, serde_json::Value)>,
+    #[arg(long)]
+    max_in_flight: Option<usize>,
+    /// Batch: write the request files and stop (upload them yourself).
+    #[arg(long)]
+    no_submit: bool,
+    /// Batch: result or error files downloaded by hand (repeatable).
+    #[arg(long = "results")]
+    results: Vec<PathBuf>,
+    /// Refuse to start when the estimated cost is above this many dollars.
+    #[arg(long)]
+    max_cost_usd: Option<f64>,
+    /// The response cache's folder (default: PRICER_CACHE_DIR/summaries).
+    #[arg(long)]
+    cache: Option<PathBuf>,
+    /// Seconds before a request times out.
+    #[arg(long)]
+    timeout_s: Option<u64>,
+    /// The first retry's wait, in milliseconds (doubles per attempt).
+    #[arg(long)]
+    backoff_ms: Option<u64>,
+    /// Attempts per request.
+    #[arg(long)]
+    max_attempts: Option<u32>,
+    /// Batch: requests per request file.
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Batch: seconds between polls.
+    #[arg(long)]
+    poll_s: Option<u64>,
+}
+
+fn parse_option(s: &str) -> Result<(String, serde_json::Value), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected KEY=JSON, got {s:?}"))?;
+    let v = serde_json::from_str(v).unwrap_or_else(|_| serde_json::Value::String(v.to_owned()));
+    Ok((k.to_owned(), v))
+}
+
+fn main() -> Result<()> {
+    obs::init_tracing();
+    let a = Args::parse();
+    let mut config = SummarizeConfig {
+        from: a.from,
+        mode: a.mode,
+        submit: !a.no_submit,
+        results: a.results,
+        max_cost_usd: a.max_cost_usd,
+        cache: a.cache,
+        ..SummarizeConfig::default()
+    };
+    if let Some(v) = a.base_url {
+        config.base_url = v;
+    }
+    if let Some(v) = a.model {
+        config.model = v;
+    }
+    if let Some(v) = a.api_key_env {
+        config.api_key_env = v;
+    }
+    if let Some(v) = a.max_in_flight {
+        config.max_in_flight = v;
+    }
+    if let Some(v) = a.timeout_s {
+        config.timeout_s = v;
+    }
+    if let Some(v) = a.backoff_ms {
+        config.backoff_ms = v;
+    }
+    if let Some(v) = a.max_attempts {
+        config.max_attempts = v;
+    }
+    if let Some(v) = a.batch_size {
+        config.batch_size = v;
+    }
+    if let Some(v) = a.poll_s {
+        config.poll_s = v;
+    }
+    if !a.options.is_empty() {
+        config.options = a.options.into_iter().collect();
+    }
+    let stage = SummarizeStage {
+        input: a.input,
+        out_dir: a.out,
+        config,
+    };
+    let manifest = stage::run_now(&stage)?;
+    println!("{}", stage.summary(&manifest));
+    Ok(())
+}

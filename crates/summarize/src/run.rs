@@ -1,0 +1,338 @@
+//! The summarize stage: the curated splits -> the same items with an LLM summary each
+//! (`train.art`, `validation.art`, `test.art`), or the published summaries (`from`).
+//!
+//! Every answer lives in the response cache (content-addressed, shared by runs), so a
+//! rerun, a resumed run after a kill or a run over an overlapping sample requests only
+//! what the cache lacks. The stage finishes only when every item has a summary: failed
+//! or empty answers are listed in `failures.jsonl` with reasons, never written as
+//! summaries, and requested again on the next run.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use pricer_core::artifact::{header_info, ArtifactReader, ArtifactWriter};
+use pricer_core::jsonl::JsonLinesWriter;
+use pricer_core::manifest::{Counts, InputRef, Manifest};
+use pricer_core::stage::{Output, Plan, Stage};
+use pricer_core::{obs, RawItem, SummarizedItem};
+
+use crate::batch;
+use crate::cache::Cache;
+use crate::config::{Mode, SummarizeConfig};
+use crate::from;
+use crate::online::{self, Job, Spent};
+use crate::request::{Failure, Key};
+
+pub const STAGE: &str = "summarize";
+pub const FAILURES: &str = "failures.jsonl";
+/// The curated splits read, and the summarized splits written (same names).
+pub const SPLITS: [&str; 3] = ["train.art", "validation.art", "test.art"];
+
+/// The summarize stage of a run.
+#[derive(Debug, Clone)]
+pub struct SummarizeStage {
+    /// The curate stage's folder.
+    pub input: PathBuf,
+    pub out_dir: PathBuf,
+    pub config: SummarizeConfig,
+}
+
+/// The curated items of every split, in order.
+fn items(input: &Path) -> impl Iterator<Item = Result<(usize, RawItem)>> + Send + '_ {
+    SPLITS.iter().enumerate().flat_map(move |(s, file)| {
+        let reader = ArtifactReader::<RawItem>::open(input.join(file));
+        let (ok, err) = match reader {
+            Ok(r) => (Some(r), None),
+            Err(e) => (None, Some(Err(anyhow::Error::from(e)))),
+        };
+        err.into_iter().chain(
+            ok.into_iter()
+                .flatten()
+                .map(move |r| r.map(|i| (s, i)).map_err(anyhow::Error::from)),
+        )
+    })
+}
+
+/// What the cache lacks (each text once): the items in all, the keys to request, and
+/// their estimated input tokens (4 bytes a token).
+fn todo(
+    cfg: &SummarizeConfig,
+    input: &Path,
+    cache: &Cache,
+    in_flight: &HashSet<Key>,
+) -> Result<(u64, HashSet<Key>, u64)> {
+    let (mut items_total, mut bytes) = (0u64, 0u64);
+    let mut todo = HashSet::new();
+    for r in items(input) {
+        let (_, item) = r?;
+        items_total += 1;
+        let k = Key::of(cfg, &item.full);
+        if !cache.contains(&k) && !in_flight.contains(&k) && todo.insert(k) {
+            bytes += (cfg.system_prompt.len() + item.full.len()) as u64;
+        }
+    }
+    Ok((items_total, todo, bytes / 4))
+}
+
+/// The requests for `todo`, re-read from the splits, each text once.
+fn jobs<'a>(
+    cfg: &'a SummarizeConfig,
+    input: &'a Path,
+    mut todo: HashSet<Key>,
+) -> impl Iterator<Item = Result<Job>> + Send + 'a {
+    items(input).filter_map(move |r| match r {
+        Err(e) => Some(Err(e)),
+        Ok((_, item)) => {
+            let key = Key::of(cfg, &item.full);
+            todo.remove(&key).then(|| {
+                Ok(Job {
+                    key,
+                    user: item.full,
+                })
+            })
+        }
+    })
+}
+
+/// The summarized splits written, the items written, and the items without a summary
+/// (split, position, reason).
+type Written = (BTreeMap<String, pricer_core::ArtifactInfo>, u64, Vec<(usize, u64, String)>);
+
+impl SummarizeStage {
+    /// Prints what the run will send and cost; refuses above `max_cost_usd`.
+    fn estimate(&self, items: u64, todo: u64, in_tokens: u64) -> Result<()> {
+        let c = &self.config;
+        let out_tokens = todo * c.expected_output_tokens;
+        let cost = (in_tokens as f64 * c.input_price_per_million
+            + out_tokens as f64 * c.output_price_per_million)
+            / 1e6;
+        eprintln!(
+            "summarize: {} items, {} already answered in the cache; {} requests to {} at {} ({:?} mode): about {} input and {} output tokens, estimated ${cost:.2} at ${}/M in, ${}/M out",
+            obs::thousands(items),
+            obs::thousands(items - todo),
+            obs::thousands(todo),
+            c.model,
+            c.base_url,
+            c.mode,
+            obs::thousands(in_tokens),
+            obs::thousands(out_tokens),
+            c.input_price_per_million,
+            c.output_price_per_million
+        );
+        if let Some(max) = c.max_cost_usd.filter(|&m| cost > m) {
+            bail!("the estimated cost ${cost:.2} is above [summarize] max_cost_usd = {max}; nothing was sent");
+        }
+        Ok(())
+    }
+
+    /// Asks for every summary the cache lacks; returns the failures and what was spent.
+    fn request_missing(&self, cache: &mut Cache) -> Result<(Vec<(Key, Failure)>, Spent)> {
+        let cfg = &self.config;
+        let mut failures = Vec::new();
+        for path in &cfg.results {
+            failures.extend(batch::ingest_results(path, cache)?);
+        }
+        let pending = if cfg.mode == Mode::Batch {
+            batch::pending(cache)?
+        } else {
+            Vec::new()
+        };
+        let in_flight: HashSet<Key> = pending
+            .iter()
+            .flat_map(|(_, k)| k.iter().copied())
+            .collect();
+        let (items, todo, in_tokens) = todo(cfg, &self.input, cache, &in_flight)?;
+        self.estimate(items, todo.len() as u64, in_tokens)?;
+        if todo.is_empty() && pending.is_empty() {
+            return Ok((failures, Spent::default()));
+        }
+        let n = todo.len() as u64;
+        match cfg.mode {
+            Mode::Online => {
+                let (f, spent) = online::run(cfg, jobs(cfg, &self.input, todo), n, cache)?;
+                failures.extend(f);
+                Ok((failures, spent))
+            }
+            Mode::Batch => {
+                let mut files: Vec<PathBuf> = pending.into_iter().map(|(f, _)| f).collect();
+                files.extend(batch::write_requests(
+                    cfg,
+                    jobs(cfg, &self.input, todo),
+                    cache,
+                )?);
+                if !cfg.submit {
+                    bail!(
+                        "{} request files are ready in {}: upload them to the Batch API (endpoint /v1/chat/completions), \
+                         then list the downloaded result and error files in [summarize] results (or --results) and run again",
+                        files.len(),
+                        batch::batches_dir(cache).display()
+                    );
+                }
+                failures.extend(batch::submit_and_wait(cfg, &files, cache)?);
+                Ok((failures, Spent::default()))
+            }
+        }
+    }
+
+    /// Writes the summarized splits from the cache; the items it lacks, with reasons.
+    fn write_outputs(
+        &self,
+        cache: &Cache,
+        failed: &BTreeMap<Key, String>,
+    ) -> Result<Written> {
+        let mut outputs = BTreeMap::new();
+        let mut missing = Vec::new();
+        let mut n = 0;
+        for (s, file) in SPLITS.iter().enumerate() {
+            let mut w = ArtifactWriter::<SummarizedItem>::create(self.out_dir.join(file))?;
+            for (pos, item) in ArtifactReader::<RawItem>::open(self.input.join(file))?.enumerate() {
+                let item = item?;
+                let key = Key::of(&self.config, &item.full);
+                match cache.get(&key)? {
+                    Some(a) => {
+                        n += 1;
+                        w.write(&SummarizedItem {
+                            title: item.title,
+                            category: item.category,
+                            price: item.price,
+                            full: item.full,
+                            weight: item.weight,
+                            summary: a.summary,
+                        })?;
+                    }
+                    None => missing.push((
+                        s,
+                        pos as u64,
+                        failed
+                            .get(&key)
+                            .cloned()
+                            .unwrap_or_else(|| "not answered yet".into()),
+                    )),
+                }
+            }
+            outputs.insert((*file).to_owned(), w.finish()?);
+        }
+        Ok((outputs, n, missing))
+    }
+
+    fn run_from(&self, plan: &Plan, path: &Path) -> Result<Manifest> {
+        let mut writers = SPLITS
+            .iter()
+            .map(|f| ArtifactWriter::<SummarizedItem>::create(self.out_dir.join(f)))
+            .collect::<Result<Vec<_>, _>>()?;
+        from::read(path, |split, item| Ok(writers[split].write(&item)?))?;
+        let mut outputs = BTreeMap::new();
+        let mut counts = Counts::default();
+        for (f, w) in SPLITS.iter().zip(writers) {
+            let info = w.finish()?;
+            counts.rows_in += info.count;
+            counts.kept += info.count;
+            outputs.insert((*f).to_owned(), info);
+        }
+        let mut m = plan.manifest(outputs, counts);
+        m.summary = serde_json::json!({"from": path.display().to_string(), "requests": 0});
+        m.write(&self.out_dir)?;
+        Ok(m)
+    }
+}
+
+impl Stage for SummarizeStage {
+    fn name(&self) -> &str {
+        STAGE
+    }
+
+    fn dir(&self) -> &Path {
+        &self.out_dir
+    }
+
+    fn inputs(&self) -> Result<Vec<InputRef>> {
+        let input = |path: PathBuf, digest: String, bytes: u64| InputRef {
+            path: path.display().to_string(),
+            digest,
+            bytes,
+        };
+        match &self.config.from {
+            Some(from) => from::files(from)?
+                .into_iter()
+                .map(|f| {
+                    let digest = pricer_core::digest::file_digest(&f)
+                        .with_context(|| format!("{}: cannot read", f.display()))?;
+                    let bytes = std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
+                    Ok(input(f, digest, bytes))
+                })
+                .collect(),
+            None => SPLITS
+                .iter()
+                .map(|f| {
+                    let path = self.input.join(f);
+                    let info = header_info(&path)?;
+                    Ok(input(path, info.digest, info.bytes))
+                })
+                .collect(),
+        }
+    }
+
+    fn config(&self) -> serde_json::Value {
+        self.config.semantic()
+    }
+
+    fn outputs(&self) -> Vec<Output> {
+        SPLITS.iter().map(|f| Output::File((*f).into())).collect()
+    }
+
+    fn run(&self, plan: &Plan) -> Result<Manifest> {
+        if let Some(from) = &self.config.from {
+            return self.run_from(plan, from);
+        }
+        let mut cache = Cache::open(&self.config.cache_dir())?;
+        let (failures, spent) = self.request_missing(&mut cache)?;
+        let failed: BTreeMap<Key, String> =
+            failures.into_iter().map(|(k, f)| (k, f.reason)).collect();
+        let (outputs, n, missing) = self.write_outputs(&cache, &failed)?;
+        if !missing.is_empty() {
+            let mut w = JsonLinesWriter::create(self.out_dir.join(FAILURES))?;
+            for (s, pos, reason) in &missing {
+                w.write_value(&serde_json::json!({"split": SPLITS[*s].trim_end_matches(".art"), "item": pos, "reason": reason}))?;
+            }
+            w.finish()?;
+            bail!(
+                "{} items have no summary yet ({}); they are listed in {} and will be requested again on the next run",
+                missing.len(),
+                missing[0].2,
+                self.out_dir.join(FAILURES).display()
+            );
+        }
+        let mut m = plan.manifest(
+            outputs,
+            Counts {
+                rows_in: n,
+                kept: n,
+                ..Counts::default()
+            },
+        );
+        m.summary = serde_json::json!({
+            "requests": spent.requests,
+            "prompt_tokens": spent.prompt_tokens,
+            "completion_tokens": spent.completion_tokens,
+            "cost_usd": spent.cost(&self.config),
+            "cache": cache.dir().display().to_string(),
+        });
+        m.write(&self.out_dir)?;
+        Ok(m)
+    }
+
+    fn summary(&self, m: &Manifest) -> String {
+        let s = &m.summary;
+        format!(
+            "summarize: {} items with summaries; {} requests made this run ({} in + {} out tokens, ${:.4}) in {:.1} s -> {}",
+            obs::thousands(m.counts.kept),
+            obs::thousands(s["requests"].as_u64().unwrap_or(0)),
+            obs::thousands(s["prompt_tokens"].as_u64().unwrap_or(0)),
+            obs::thousands(s["completion_tokens"].as_u64().unwrap_or(0)),
+            s["cost_usd"].as_f64().unwrap_or(0.0),
+            m.wall_seconds,
+            self.out_dir.display()
+        )
+    }
+}
