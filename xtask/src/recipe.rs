@@ -14,7 +14,7 @@ use pricer_ingest::{IngestStage, V1};
 use pricer_prompt::{PromptStage, PromptsStage};
 use pricer_split::SplitStage;
 use pricer_summarize::SummarizeStage;
-use pricer_tokenize_audit::AuditStage;
+use pricer_tokenize_audit::{AuditStage, V2AuditStage};
 
 use crate::config::RunConfig;
 
@@ -58,6 +58,10 @@ fn v2(cfg: &RunConfig, run: &Path) -> Result<Vec<Box<dyn Stage>>> {
         prompts.cutoff = cfg.prompts.cutoff;
         prompts.clean_up_spaces = cfg.tokenizer.clean_up_spaces;
         stages.push(Box::new(prompts));
+        stages.push(Box::new(V2AuditStage {
+            prompts_dir: run.join("prompts"),
+            out_dir: run.join("audit"),
+        }));
         parts.push((Part::Summarized, run.join("summarize")));
         parts.push((Part::Prompts, run.join("prompts")));
     }

@@ -87,7 +87,14 @@ fn all_three_parts_with_a_local_llm_server() {
         &[&"pipeline", &"--config", &config, &"--out", &run],
     );
     let stdout = String::from_utf8_lossy(&o.stdout);
-    for stage in ["ingest", "curate", "summarize", "prompts", "export"] {
+    for stage in [
+        "ingest",
+        "curate",
+        "summarize",
+        "prompts",
+        "audit",
+        "export",
+    ] {
         assert!(
             stdout.lines().any(|l| l.starts_with(&format!("{stage}:"))),
             "{stage} ran: {stdout}"
@@ -102,6 +109,31 @@ fn all_three_parts_with_a_local_llm_server() {
             ("items_prompts", "prompts", ["train", "val", "test"]),
         ],
     );
+    // The audit reports the tokens of prompt + completion, from the prompts themselves.
+    let audit: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("audit/audit.json")).unwrap()).unwrap();
+    let pairs: Vec<pricer_core::PromptPair> =
+        pricer_core::ArtifactReader::<pricer_core::PromptPair>::open(run.join("prompts/train.art"))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+    let train = &audit["splits"][0];
+    assert_eq!(train["items"].as_u64().unwrap(), pairs.len() as u64);
+    assert_eq!(
+        train["prompt_completion_tokens_max"].as_u64().unwrap(),
+        pairs
+            .iter()
+            .map(|p| u64::from(p.prompt_completion_tokens))
+            .max()
+            .unwrap()
+    );
+    let total: u64 = train["prompt_completion_tokens"]["bins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b[2].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, pairs.len() as u64);
     // A second run: every stage up to date, no request made.
     let before = api.chat_requests.load(std::sync::atomic::Ordering::SeqCst);
     let o = run_ok(

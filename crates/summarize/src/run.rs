@@ -97,7 +97,11 @@ fn jobs<'a>(
 
 /// The summarized splits written, the items written, and the items without a summary
 /// (split, position, reason).
-type Written = (BTreeMap<String, pricer_core::ArtifactInfo>, u64, Vec<(usize, u64, String)>);
+type Written = (
+    BTreeMap<String, pricer_core::ArtifactInfo>,
+    u64,
+    Vec<(usize, u64, String)>,
+);
 
 impl SummarizeStage {
     /// Prints what the run will send and cost; refuses above `max_cost_usd`.
@@ -176,11 +180,7 @@ impl SummarizeStage {
     }
 
     /// Writes the summarized splits from the cache; the items it lacks, with reasons.
-    fn write_outputs(
-        &self,
-        cache: &Cache,
-        failed: &BTreeMap<Key, String>,
-    ) -> Result<Written> {
+    fn write_outputs(&self, cache: &Cache, failed: &BTreeMap<Key, String>) -> Result<Written> {
         let mut outputs = BTreeMap::new();
         let mut missing = Vec::new();
         let mut n = 0;

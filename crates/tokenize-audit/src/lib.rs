@@ -7,8 +7,10 @@ pub mod report;
 pub mod run;
 pub mod stats;
 pub mod svg;
+pub mod v2;
 
 pub use run::{audit, AuditStage};
+pub use v2::V2AuditStage;
 
 /// The other tokenizers bundled for comparison, relative to the workspace root.
 pub const BUNDLED_COMPARE: [(&str, &str); 3] = [
