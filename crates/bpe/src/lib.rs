@@ -27,6 +27,8 @@ use model::Model;
 
 /// Words cached per thread before the cache is cleared (bounds memory on huge corpora).
 const CACHE_WORDS: usize = 1 << 17;
+/// Longest piece the word cache keeps.
+const CACHE_WORD_BYTES: usize = 256;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -136,6 +138,11 @@ impl Bpe {
         })
     }
 
+    /// The merge model (for tests that compare its two merge loops).
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
     /// Whether [`Bpe::encode`] is exact for `text` (it holds no added token).
     pub fn covers(&self, text: &str) -> bool {
         self.guard.is_empty() || !text.contains(&self.guard)
@@ -185,7 +192,11 @@ impl Bpe {
                 }
                 let start = out.len();
                 self.model.encode_word(word, out);
-                words.insert(word.into(), out[start..].into());
+                // Long pieces are rare and would only fill the cache (a hostile row's
+                // million-letter title must not stay in memory).
+                if word.len() <= CACHE_WORD_BYTES {
+                    words.insert(word.into(), out[start..].into());
+                }
             }
         });
     }

@@ -2,6 +2,9 @@
 //! turned into byte strings and integer pairs, and the merge loop `tokenizers` runs
 //! (lowest rank first, leftmost among equals), with its `ignore_merges` shortcut.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use rustc_hash::FxHashMap;
 
 pub struct Model {
@@ -64,6 +67,16 @@ impl Model {
                 return;
             }
         }
+        if word.len() > SCAN_MAX {
+            self.merge_with_heap(word, out);
+        } else {
+            self.merge_by_scan(word, out);
+        }
+    }
+
+    /// The merge loop as a scan for the lowest rank: quadratic, and the fastest for the
+    /// short pieces text is made of.
+    pub fn merge_by_scan(&self, word: &[u8], out: &mut Vec<u32>) {
         let mut syms: Vec<u32> = word.iter().map(|&b| self.byte_ids[b as usize]).collect();
         // ranks[i]: the rank of merging syms[i] with syms[i + 1].
         let mut ranks: Vec<(u32, u32)> = syms
@@ -95,4 +108,60 @@ impl Model {
         }
         out.extend_from_slice(&syms);
     }
+
+    /// The same merges in the same order (lowest rank first, leftmost among equals) with
+    /// a heap of candidate pairs over a linked list of symbols: O(n log n), so a hostile
+    /// piece of a million letters takes a fraction of a second, not minutes. Candidates
+    /// made stale by an earlier merge are recognised and skipped when popped.
+    pub fn merge_with_heap(&self, word: &[u8], out: &mut Vec<u32>) {
+        const END: u32 = u32::MAX;
+        let n = word.len();
+        let mut sym: Vec<u32> = word.iter().map(|&b| self.byte_ids[b as usize]).collect();
+        let mut next: Vec<u32> = (1..=n as u32)
+            .map(|i| if i as usize == n { END } else { i })
+            .collect();
+        let mut prev: Vec<u32> = (0..n as u32)
+            .map(|i| if i == 0 { END } else { i - 1 })
+            .collect();
+        let mut alive = vec![true; n];
+        // Min-heap of (rank, left position, right position, merged id).
+        let mut heap: BinaryHeap<Reverse<(u32, u32, u32, u32)>> = BinaryHeap::with_capacity(n);
+        for i in 0..n.saturating_sub(1) {
+            if let Some((rank, id)) = self.merge_of(sym[i], sym[i + 1]) {
+                heap.push(Reverse((rank, i as u32, i as u32 + 1, id)));
+            }
+        }
+        while let Some(Reverse((rank, left, right, id))) = heap.pop() {
+            let (l, r) = (left as usize, right as usize);
+            if !alive[l] || next[l] != right || self.merge_of(sym[l], sym[r]) != Some((rank, id)) {
+                continue; // stale: one side was merged since this candidate was pushed
+            }
+            sym[l] = id;
+            alive[r] = false;
+            next[l] = next[r];
+            if next[r] != END {
+                prev[next[r] as usize] = left;
+            }
+            if prev[l] != END {
+                let p = prev[l];
+                if let Some((rk, nid)) = self.merge_of(sym[p as usize], id) {
+                    heap.push(Reverse((rk, p, left, nid)));
+                }
+            }
+            if next[l] != END {
+                let q = next[l];
+                if let Some((rk, nid)) = self.merge_of(id, sym[q as usize]) {
+                    heap.push(Reverse((rk, left, q, nid)));
+                }
+            }
+        }
+        let mut i = 0u32;
+        while i != END {
+            out.push(sym[i as usize]);
+            i = next[i as usize];
+        }
+    }
 }
+
+/// Pieces up to this many bytes merge by scan (faster when short); longer ones by heap.
+pub const SCAN_MAX: usize = 48;

@@ -232,3 +232,44 @@ fn the_compiled_form_encodes_the_same_and_refuses_damage() {
     assert!(Bpe::from_compiled(&bytes[..bytes.len() - 1], "digest-of-the-file").is_err());
     assert!(Bpe::from_compiled(b"", "digest-of-the-file").is_err());
 }
+
+/// Long pieces (a hostile row's title) merge by heap: the same ids as the scan and as
+/// `tokenizers`, for pieces of letters, CJK, emoji and mixed scripts.
+#[test]
+fn long_pieces_merge_by_heap_exactly() {
+    let (_, fast) = both();
+    let model = fast.model();
+    let mut rng = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let alphabets: [&[&str]; 4] = [
+        &["a", "b", "e", "r", "t", "x", "Z", "ing", "tion", "qu"],
+        &["\u{4e00}", "\u{4e8c}", "\u{6587}", "\u{5b57}", "\u{3042}"],
+        &["\u{1F600}", "\u{1F6DC}", "\u{2764}", "!", "#", "~"],
+        &["\u{e9}", "\u{df}", "\u{430}", "\u{3b1}", "k", "\u{5d0}"],
+    ];
+    for alphabet in alphabets {
+        for len in [49, 50, 64, 100, 333, 1000, 5000] {
+            let text: String = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            let (mut scan, mut heap) = (Vec::new(), Vec::new());
+            model.merge_by_scan(text.as_bytes(), &mut scan);
+            model.merge_with_heap(text.as_bytes(), &mut heap);
+            assert_eq!(scan, heap, "{len} of {alphabet:?}");
+        }
+    }
+    // Whole texts made of one long piece each, against tokenizers.
+    for text in [
+        "a".repeat(20_000),
+        "\u{4e00}\u{6587}".repeat(5_000),
+        "\u{1F600}".repeat(5_000),
+        "ab".repeat(10_000),
+    ] {
+        assert_eq!(fast.encode(&text), reference_ids(&text));
+    }
+}
