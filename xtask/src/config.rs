@@ -172,6 +172,8 @@ impl RunConfig {
 pub struct AuditConfig {
     /// Compare the bundled Qwen3, Gemma 3 and Llama 2 tokenizers with the recipe's.
     pub compare_bundled: bool,
+    /// Other tokenizers to compare, NAME = "path/to/tokenizer.json" (after the bundled).
+    pub compare: std::collections::BTreeMap<String, PathBuf>,
     /// Prompts (the first N items) encoded with every compared tokenizer.
     pub compare_sample: usize,
     /// Items (by position) shown with their last 10 tokens.
@@ -182,6 +184,7 @@ impl Default for AuditConfig {
     fn default() -> Self {
         AuditConfig {
             compare_bundled: true,
+            compare: Default::default(),
             compare_sample: pricer_tokenize_audit::run::DEFAULT_COMPARE_SAMPLE,
             items: vec![0, 1, 2],
         }

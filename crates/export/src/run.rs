@@ -152,35 +152,35 @@ fn write_items_table(src: &Path, dst: &Path) -> Result<(u64, BTreeMap<String, u6
     Ok((n, by_cat))
 }
 
-fn provenance(cfg: &ExportStage, items: u64, by_cat: BTreeMap<String, u64>) -> Provenance {
+/// What the card prints of the stages before export: per-file counts (ingest), the
+/// sample and the split settings (split), the tokenizer (prompt). It is part of export's
+/// inputs, so a change upstream that leaves the artifacts alike still renews the card.
+fn upstream(cfg: &ExportStage) -> serde_json::Value {
     let split_m = Manifest::read(&cfg.split_dir).ok();
     let prompt_m = Manifest::read(&cfg.items_dir).ok();
-    let ingest_m = cfg
-        .ingest_dir
-        .as_deref()
-        .and_then(|d| Manifest::read(d).ok());
-    Provenance {
-        sources: ingest_m
-            .map(|m| {
-                m.per_file
-                    .iter()
-                    .map(|f| (f.category.clone(), f.counts.rows_in, f.counts.kept))
-                    .collect()
-            })
+    let ingest_m = cfg.ingest_dir.as_deref().and_then(|d| Manifest::read(d).ok());
+    serde_json::json!({
+        "sources": ingest_m
+            .map(|m| m.per_file.iter().map(|f| (f.category.clone(), f.counts.rows_in, f.counts.kept)).collect::<Vec<_>>())
             .unwrap_or_default(),
+        "sample": split_m.as_ref().map(|m| serde_json::json!({
+            "items": m.summary["sample"],
+            "mean_price": m.summary["sample_mean_price"],
+            "by_category": m.summary["sample_by_category"],
+        })),
+        "split_config": split_m.map(|m| m.config).unwrap_or_default(),
+        "tokenizer": prompt_m.and_then(|m| m.config["tokenizer"].as_str().map(str::to_owned)).unwrap_or_else(|| "unknown".into()),
+    })
+}
+
+fn provenance(up: &serde_json::Value, items: u64, by_cat: BTreeMap<String, u64>) -> Provenance {
+    Provenance {
+        sources: serde_json::from_value(up["sources"].clone()).unwrap_or_default(),
         items_by_category: by_cat,
         items,
-        sample: split_m.as_ref().map(|m| {
-            serde_json::json!({
-                "items": m.summary["sample"],
-                "mean_price": m.summary["sample_mean_price"],
-                "by_category": m.summary["sample_by_category"],
-            })
-        }),
-        split_config: split_m.map(|m| m.config).unwrap_or_default(),
-        tokenizer: prompt_m
-            .and_then(|m| m.config["tokenizer"].as_str().map(str::to_owned))
-            .unwrap_or_else(|| "unknown".into()),
+        sample: Some(up["sample"].clone()).filter(|v| !v.is_null()),
+        split_config: up["split_config"].clone(),
+        tokenizer: up["tokenizer"].as_str().unwrap_or("unknown").to_owned(),
         code_version: pricer_core::CODE_VERSION.into(),
     }
 }
@@ -272,11 +272,12 @@ impl Stage for ExportStage {
         &self.out_dir
     }
 
-    /// The split artifacts present, then the items.
+    /// The split artifacts present, the items, and what the card prints of the stages
+    /// before (by digest).
     fn inputs(&self) -> Result<Vec<InputRef>> {
         let items = self.items_dir.join("items.art");
         let paths = self.splits()?.into_iter().map(|(_, p)| p).chain([items]);
-        paths
+        let mut inputs = paths
             .map(|path| {
                 let info = header_info(&path)?;
                 Ok(InputRef {
@@ -285,7 +286,14 @@ impl Stage for ExportStage {
                     bytes: info.bytes,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        let up = upstream(self).to_string();
+        inputs.push(InputRef {
+            path: "settings the dataset card prints (ingest, split, prompt manifests)".into(),
+            digest: pricer_core::digest::bytes_digest(up.as_bytes()),
+            bytes: up.len() as u64,
+        });
+        Ok(inputs)
     }
 
     fn config(&self) -> serde_json::Value {
@@ -313,7 +321,7 @@ impl Stage for ExportStage {
             let want = header_info(src)?.count;
             anyhow::ensure!(s.rows == want, "{}: row counts disagree", s.name);
         }
-        let card_text = card::render(&splits, &provenance(self, items, by_cat));
+        let card_text = card::render(&splits, &provenance(&upstream(self), items, by_cat));
         write_atomic(
             &self.out_dir.join(HUB).join("README.md"),
             card_text.as_bytes(),

@@ -38,6 +38,9 @@ pub enum Reason {
     DetailsNotObject,
     /// V2: `Item Weight` is truthy but not `"<float> <unit>..."` as the weight rule needs.
     WeightUnparsable,
+    /// The kept record would exceed the artifact's record-size limit (a title or text of
+    /// hundreds of megabytes).
+    RecordTooLarge,
 }
 
 impl Reason {
@@ -60,6 +63,7 @@ impl Reason {
             Reason::DetailsMissing => "details_missing",
             Reason::DetailsNotObject => "details_not_object",
             Reason::WeightUnparsable => "weight_unparsable",
+            Reason::RecordTooLarge => "record_too_large",
         }
     }
 }

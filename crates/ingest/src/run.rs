@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{ensure, Context, Result};
-use pricer_core::artifact::ArtifactWriter;
+use pricer_core::artifact::{ArtifactWriter, Encoded, MAX_RECORD_BYTES};
 use pricer_core::jsonl::JsonLinesWriter;
 use pricer_core::manifest::{Counts, FileCounts, InputRef, Manifest};
 use pricer_core::shard::{ShardInfo, ShardSpec};
@@ -72,10 +72,10 @@ impl<R: RowRules> IngestStage<R> {
     }
 }
 
-/// What one chunk's rows became.
+/// What one chunk's rows became (kept records already encoded, in the worker).
 struct ChunkResult<T> {
     file: u32,
-    kept: Vec<T>,
+    kept: Vec<Encoded<T>>,
     rejects: Vec<(u64, Reject)>,
     counts: Counts,
 }
@@ -101,6 +101,17 @@ fn process_chunk<R: RowRules>(rules: &R, chunk: &Chunk, category: &str) -> Chunk
                 format!("line of {bytes} bytes exceeds {MAX_LINE_BYTES} bytes"),
             )),
         };
+        let outcome = outcome.and_then(|record| {
+            let encoded = Encoded::new(&record)
+                .map_err(|e| Reject::new(Reason::RecordTooLarge, format!("cannot encode: {e}")))?;
+            if !encoded.fits() {
+                return Err(Reject::new(
+                    Reason::RecordTooLarge,
+                    format!("{} bytes as a record (the limit is {MAX_RECORD_BYTES})", encoded.len()),
+                ));
+            }
+            Ok(encoded)
+        });
         match outcome {
             Ok(record) => {
                 out.counts.keep();
@@ -187,7 +198,7 @@ impl<R: RowRules> Stage for IngestStage<R> {
                     per_file[r.file as usize].add(&r.counts);
                     progress.set_position(done_bytes + raw);
                     for record in &r.kept {
-                        records.write(record)?;
+                        records.write_encoded(record)?;
                     }
                     for (line, reject) in &r.rejects {
                         rejects.write_line(&self.rules.reject_line(

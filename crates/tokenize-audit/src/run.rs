@@ -159,6 +159,11 @@ impl Stage for AuditStage {
             digest: self.recipe.digest.clone(),
             bytes: 0,
         });
+        // The compared tokenizers by content: a changed file renews the comparison.
+        for (_, path) in &self.compare {
+            let (file, digest, bytes) = pricer_tokenizer::source::identify(&TokenizerSource::Path(path.clone()))?;
+            inputs.push(InputRef { path: file.display().to_string(), digest, bytes });
+        }
         Ok(inputs)
     }
 

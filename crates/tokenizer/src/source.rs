@@ -173,6 +173,14 @@ pub fn resolve(source: &TokenizerSource) -> Result<PathBuf> {
     }
 }
 
+/// The file a source names, its digest (of the uncompressed tokenizer.json, as
+/// [`LoadedTokenizer::digest`]) and size, without building an encoder.
+pub fn identify(source: &TokenizerSource) -> Result<(PathBuf, String, u64)> {
+    let path = resolve(source)?;
+    let json = read_tokenizer_bytes(&path)?;
+    Ok((path, pricer_core::digest::bytes_digest(&json), json.len() as u64))
+}
+
 /// Loads a tokenizer, with errors that say which file and what to do. A file the fast
 /// encoder does not implement is loaded with `tokenizers` alone; a damaged one is an
 /// error.

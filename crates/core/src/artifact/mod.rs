@@ -28,7 +28,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 pub use reader::{header_info, record_type, verify, ArtifactReader};
-pub use writer::ArtifactWriter;
+pub use writer::{ArtifactWriter, Encoded};
 
 pub const MAGIC: &[u8; 8] = b"PRICERAF";
 pub const FORMAT_VERSION: u32 = 1;
@@ -176,6 +176,30 @@ mod tests {
                 "error names the artifact: {err}"
             );
         }
+    }
+
+    #[test]
+    fn encoded_records_write_the_same_bytes_and_the_limit_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        write(&a, 100);
+        let mut w = ArtifactWriter::<Item>::create(&b).unwrap();
+        for i in 0..100 {
+            w.write_encoded(&Encoded::new(&item(i)).unwrap()).unwrap();
+        }
+        w.finish().unwrap();
+        assert_eq!(fs::read(&a).unwrap(), fs::read(&b).unwrap());
+        // A record over the limit is refused by the writer (its reader would refuse it),
+        // and the artifact stays usable.
+        let mut big = item(0);
+        big.prompt = "x".repeat(MAX_RECORD_BYTES as usize + 1);
+        let e = Encoded::new(&big).unwrap();
+        assert!(!e.fits());
+        let mut w = ArtifactWriter::<Item>::create(&b).unwrap();
+        assert!(matches!(w.write_encoded(&e), Err(ArtifactError::TooLarge { .. })));
+        assert!(matches!(w.write(&big), Err(ArtifactError::TooLarge { .. })));
+        w.write(&item(1)).unwrap();
+        assert_eq!(w.finish().unwrap().count, 1);
     }
 
     #[test]

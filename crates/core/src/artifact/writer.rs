@@ -11,6 +11,37 @@ use super::{
 };
 use crate::atomic::{AtomicFile, HashingWriter};
 
+/// A record already encoded (postcard), e.g. in a worker thread, and checked against the
+/// record-size limit before it reaches a writer.
+#[derive(Debug, Clone)]
+pub struct Encoded<T> {
+    bytes: Vec<u8>,
+    _t: PhantomData<T>,
+}
+
+impl<T: Record> Encoded<T> {
+    pub fn new(record: &T) -> Result<Self, postcard::Error> {
+        Ok(Encoded {
+            bytes: postcard::to_allocvec(record)?,
+            _t: PhantomData,
+        })
+    }
+
+    /// Encoded size in bytes.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// Whether an artifact can hold it (its readers refuse larger frames).
+    pub fn fits(&self) -> bool {
+        self.bytes.len() <= MAX_RECORD_BYTES as usize
+    }
+}
+
 /// Writes one artifact; nothing appears under `path` until [`ArtifactWriter::finish`]
 /// (dropped unfinished, it deletes its temporary file).
 pub struct ArtifactWriter<T: Record> {
@@ -72,6 +103,24 @@ impl<T: Record> ArtifactWriter<T> {
         self.buf[..4].copy_from_slice(&(len as u32).to_le_bytes());
         let body = self.body.as_mut().expect("writer not finished");
         body.write_all(&self.buf)
+            .map_err(|e| body.get_ref().inner.error("write", e))?;
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Appends a record encoded elsewhere ([`Encoded`]).
+    pub fn write_encoded(&mut self, record: &Encoded<T>) -> Result<(), ArtifactError> {
+        if !record.fits() {
+            return Err(ArtifactError::TooLarge {
+                path: self.path.clone(),
+                index: self.count,
+                bytes: record.len() as u64,
+            });
+        }
+        let body = self.body.as_mut().expect("writer not finished");
+        let len = (record.len() as u32).to_le_bytes();
+        body.write_all(&len)
+            .and_then(|_| body.write_all(&record.bytes))
             .map_err(|e| body.get_ref().inner.error("write", e))?;
         self.count += 1;
         Ok(())
