@@ -106,10 +106,14 @@ impl crate::config::AuditConfig {
             out_dir: run.join("audit"),
             recipe_name: "Llama 3.1".into(),
             recipe,
-            compare: if self.compare_bundled { pricer_tokenize_audit::bundled_compare() } else { Vec::new() }
-                .into_iter()
-                .chain(self.compare.iter().map(|(n, p)| (n.clone(), p.clone())))
-                .collect(),
+            compare: if self.compare_bundled {
+                pricer_tokenize_audit::bundled_compare()
+            } else {
+                Vec::new()
+            }
+            .into_iter()
+            .chain(self.compare.iter().map(|(n, p)| (n.clone(), p.clone())))
+            .collect(),
             compare_sample: self.compare_sample,
             views: self.items.clone(),
         }

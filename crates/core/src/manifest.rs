@@ -160,7 +160,22 @@ impl Manifest {
             path: path.clone(),
             source,
         })?;
-        serde_json::from_str(&text).map_err(|source| ManifestError::Parse { path, source })
+        let m: Manifest = serde_json::from_str(&text).map_err(|source| ManifestError::Parse {
+            path: path.clone(),
+            source,
+        })?;
+        if let Some(s) = &m.shard {
+            if s.index >= s.count {
+                return Err(ManifestError::Invalid {
+                    path,
+                    what: format!(
+                        "shard {} of {}: the index must be below the count",
+                        s.index, s.count
+                    ),
+                });
+            }
+        }
+        Ok(m)
     }
 }
 
@@ -178,4 +193,6 @@ pub enum ManifestError {
         path: PathBuf,
         source: serde_json::Error,
     },
+    #[error("{path}: not a valid pricer manifest ({what}); run its stage again")]
+    Invalid { path: PathBuf, what: String },
 }

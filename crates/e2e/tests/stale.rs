@@ -8,11 +8,20 @@ use std::path::{Path, PathBuf};
 use pricer_e2e::{fixture, root, run_ok};
 
 fn pipeline(config: &Path, out: &Path) -> String {
-    String::from_utf8(run_ok("xtask", &[&"pipeline", &"--config", &config, &"--out", &out]).stdout).unwrap()
+    String::from_utf8(
+        run_ok(
+            "xtask",
+            &[&"pipeline", &"--config", &config, &"--out", &out],
+        )
+        .stdout,
+    )
+    .unwrap()
 }
 
 fn ran(stdout: &str, stage: &str) -> bool {
-    stdout.lines().any(|l| l.starts_with(&format!("{stage}:")) && !l.contains("up to date"))
+    stdout
+        .lines()
+        .any(|l| l.starts_with(&format!("{stage}:")) && !l.contains("up to date"))
 }
 
 fn config(dir: &Path, name: &str, body: &str) -> PathBuf {
@@ -31,7 +40,8 @@ fn config(dir: &Path, name: &str, body: &str) -> PathBuf {
 /// A copy of the bundled Llama 3.1 tokenizer.json in `dir`, with `extra` bytes appended
 /// (the same tokenizer, another file).
 fn tokenizer_copy(dir: &Path, extra: &str) -> PathBuf {
-    let zst = std::fs::read(root().join("fixtures/tokenizers/llama-3.1/tokenizer.json.zst")).unwrap();
+    let zst =
+        std::fs::read(root().join("fixtures/tokenizers/llama-3.1/tokenizer.json.zst")).unwrap();
     let mut json = zstd::decode_all(&zst[..]).unwrap();
     json.extend_from_slice(extra.as_bytes());
     std::fs::create_dir_all(dir).unwrap();
@@ -58,10 +68,17 @@ fn a_torn_rejects_file_reruns_its_stage() {
 fn a_changed_compared_tokenizer_reruns_the_audit() {
     let dir = tempfile::tempdir().unwrap();
     let tok = tokenizer_copy(&dir.path().join("tok"), "");
-    let cfg = config(dir.path(), "run.toml", &format!("[audit]\ncompare_bundled = false\ncompare = {{ Mine = {tok:?} }}\n"));
+    let cfg = config(
+        dir.path(),
+        "run.toml",
+        &format!("[audit]\ncompare_bundled = false\ncompare = {{ Mine = {tok:?} }}\n"),
+    );
     let run = dir.path().join("run");
     pipeline(&cfg, &run);
-    assert!(!ran(&pipeline(&cfg, &run), "audit"), "up to date when nothing changed");
+    assert!(
+        !ran(&pipeline(&cfg, &run), "audit"),
+        "up to date when nothing changed"
+    );
     tokenizer_copy(&dir.path().join("tok"), "\n");
     let out = pipeline(&cfg, &run);
     assert!(ran(&out, "audit"), "{out}");
@@ -71,30 +88,61 @@ fn a_changed_compared_tokenizer_reruns_the_audit() {
 fn what_the_card_prints_from_upstream_renews_the_card() {
     let dir = tempfile::tempdir().unwrap();
     let first = tokenizer_copy(&dir.path().join("a"), "");
-    let cfg = config(dir.path(), "a.toml", &format!("[tokenizer]\npath = {first:?}\n[audit]\ncompare_bundled = false\n"));
+    let cfg = config(
+        dir.path(),
+        "a.toml",
+        &format!("[tokenizer]\npath = {first:?}\n[audit]\ncompare_bundled = false\n"),
+    );
     let run = dir.path().join("run");
     pipeline(&cfg, &run);
     let card = std::fs::read_to_string(run.join("export/hub/README.md")).unwrap();
     // The same tokenizer in another file: the items are identical, so split is skipped,
     // but the card names the tokenizer by its digest.
     let second = tokenizer_copy(&dir.path().join("b"), " ");
-    let cfg = config(dir.path(), "b.toml", &format!("[tokenizer]\npath = {second:?}\n[audit]\ncompare_bundled = false\n"));
+    let cfg = config(
+        dir.path(),
+        "b.toml",
+        &format!("[tokenizer]\npath = {second:?}\n[audit]\ncompare_bundled = false\n"),
+    );
     let out = pipeline(&cfg, &run);
-    assert!(ran(&out, "prompt") && !ran(&out, "split") && ran(&out, "export"), "{out}");
+    assert!(
+        ran(&out, "prompt") && !ran(&out, "split") && ran(&out, "export"),
+        "{out}"
+    );
     let renewed = std::fs::read_to_string(run.join("export/hub/README.md")).unwrap();
     assert_ne!(card, renewed);
     let digest = pricer_core::digest::bytes_digest(&std::fs::read(&second).unwrap());
-    assert!(renewed.contains(&digest), "the card names the tokenizer in use");
+    assert!(
+        renewed.contains(&digest),
+        "the card names the tokenizer in use"
+    );
 }
 
 #[test]
 fn files_an_earlier_run_wrote_do_not_outlive_it() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
-    pipeline(&config(dir.path(), "v.toml", "validation = 28\n[audit]\ncompare_bundled = false\n"), &run);
-    assert!(run.join("split/validation.art").is_file() && run.join("export/items/validation.art").is_file());
-    pipeline(&config(dir.path(), "n.toml", "[audit]\ncompare_bundled = false\n"), &run);
-    for stale in ["split/validation.art", "export/items/validation.art", "export/hub/data/validation-00000-of-00001.parquet"] {
+    pipeline(
+        &config(
+            dir.path(),
+            "v.toml",
+            "validation = 28\n[audit]\ncompare_bundled = false\n",
+        ),
+        &run,
+    );
+    assert!(
+        run.join("split/validation.art").is_file()
+            && run.join("export/items/validation.art").is_file()
+    );
+    pipeline(
+        &config(dir.path(), "n.toml", "[audit]\ncompare_bundled = false\n"),
+        &run,
+    );
+    for stale in [
+        "split/validation.art",
+        "export/items/validation.art",
+        "export/hub/data/validation-00000-of-00001.parquet",
+    ] {
         assert!(!run.join(stale).exists(), "{stale} is gone");
     }
 }

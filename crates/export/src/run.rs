@@ -158,7 +158,10 @@ fn write_items_table(src: &Path, dst: &Path) -> Result<(u64, BTreeMap<String, u6
 fn upstream(cfg: &ExportStage) -> serde_json::Value {
     let split_m = Manifest::read(&cfg.split_dir).ok();
     let prompt_m = Manifest::read(&cfg.items_dir).ok();
-    let ingest_m = cfg.ingest_dir.as_deref().and_then(|d| Manifest::read(d).ok());
+    let ingest_m = cfg
+        .ingest_dir
+        .as_deref()
+        .and_then(|d| Manifest::read(d).ok());
     serde_json::json!({
         "sources": ingest_m
             .map(|m| m.per_file.iter().map(|f| (f.category.clone(), f.counts.rows_in, f.counts.kept)).collect::<Vec<_>>())
@@ -254,7 +257,10 @@ pub fn files_under(out_dir: &Path, sub: &str) -> Result<BTreeMap<String, Artifac
                 record_type: FILE_KIND.into(),
                 count: 0,
                 digest,
-                bytes: e.metadata()?.len(),
+                bytes: e
+                    .metadata()
+                    .with_context(|| format!("{}: cannot read", path.display()))?
+                    .len(),
             };
             let rel = path.strip_prefix(out_dir).unwrap_or(&path);
             out.insert(rel.to_string_lossy().into_owned(), info);

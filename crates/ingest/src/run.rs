@@ -107,7 +107,10 @@ fn process_chunk<R: RowRules>(rules: &R, chunk: &Chunk, category: &str) -> Chunk
             if !encoded.fits() {
                 return Err(Reject::new(
                     Reason::RecordTooLarge,
-                    format!("{} bytes as a record (the limit is {MAX_RECORD_BYTES})", encoded.len()),
+                    format!(
+                        "{} bytes as a record (the limit is {MAX_RECORD_BYTES})",
+                        encoded.len()
+                    ),
                 ));
             }
             Ok(encoded)

@@ -80,8 +80,10 @@ pub fn pending(cache: &Cache) -> Result<Vec<(PathBuf, HashSet<Key>)>> {
             continue;
         }
         let mut keys = HashSet::new();
-        for line in BufReader::new(fs::File::open(&f)?).lines() {
-            let v: Value = serde_json::from_str(&line?).unwrap_or(Value::Null);
+        let file = fs::File::open(&f).with_context(|| format!("{}: cannot read", f.display()))?;
+        for line in BufReader::new(file).lines() {
+            let line = line.with_context(|| format!("{}: cannot read", f.display()))?;
+            let v: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
             if let Some(k) = v["custom_id"].as_str().and_then(Key::from_hex) {
                 keys.insert(k);
             }

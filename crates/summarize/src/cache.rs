@@ -54,7 +54,8 @@ impl Cache {
             ),
             Err(fs::TryLockError::Error(e)) => return Err(e).with_context(|| format!("{}: cannot lock", lock_path.display())),
         }
-        let mut files: Vec<PathBuf> = fs::read_dir(dir)?
+        let mut files: Vec<PathBuf> = fs::read_dir(dir)
+            .with_context(|| format!("{}: cannot list the response cache", dir.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {
                 p.file_name()

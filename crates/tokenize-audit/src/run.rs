@@ -161,8 +161,13 @@ impl Stage for AuditStage {
         });
         // The compared tokenizers by content: a changed file renews the comparison.
         for (_, path) in &self.compare {
-            let (file, digest, bytes) = pricer_tokenizer::source::identify(&TokenizerSource::Path(path.clone()))?;
-            inputs.push(InputRef { path: file.display().to_string(), digest, bytes });
+            let (file, digest, bytes) =
+                pricer_tokenizer::source::identify(&TokenizerSource::Path(path.clone()))?;
+            inputs.push(InputRef {
+                path: file.display().to_string(),
+                digest,
+                bytes,
+            });
         }
         Ok(inputs)
     }

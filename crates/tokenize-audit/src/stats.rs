@@ -7,6 +7,18 @@ use serde::Serialize;
 
 /// Width of a price histogram bin, in dollars.
 pub const PRICE_BIN: f64 = 10.0;
+/// Most bins a price histogram has: prices beyond (or not finite: a hand-made artifact
+/// can hold anything) are counted as off the scale, never allocated a bin each.
+pub const MAX_PRICE_BINS: usize = 10_000;
+
+/// The bin of `price`, if it is on the scale.
+pub fn price_bin(price: f64, width: f64) -> Option<usize> {
+    if !price.is_finite() {
+        return None;
+    }
+    let b = (price / width).floor().max(0.0);
+    (b.is_finite() && b < MAX_PRICE_BINS as f64).then_some(b as usize)
+}
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Histogram {
@@ -25,6 +37,9 @@ pub struct ItemStats {
     pub price_max: f64,
     pub price_min: f64,
     pub prices: Histogram,
+    /// Prices the histogram cannot show (not finite, or above its last bin).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub prices_off_scale: u64,
     /// Items per category, in the order categories first appear.
     pub categories: Vec<(String, u64)>,
     pub prompt_chars_mean: f64,
@@ -42,6 +57,7 @@ pub struct Accumulator {
     price_max: f64,
     price_min: f64,
     price_bins: Vec<u64>,
+    prices_off_scale: u64,
     categories: Vec<(String, u64)>,
     sx: f64,
     sy: f64,
@@ -75,11 +91,15 @@ impl Accumulator {
         } else {
             self.price_min.min(item.price)
         };
-        let bin = (item.price / PRICE_BIN).floor().max(0.0) as usize;
-        if self.price_bins.len() <= bin {
-            self.price_bins.resize(bin + 1, 0);
+        match price_bin(item.price, PRICE_BIN) {
+            Some(bin) => {
+                if self.price_bins.len() <= bin {
+                    self.price_bins.resize(bin + 1, 0);
+                }
+                self.price_bins[bin] += 1;
+            }
+            None => self.prices_off_scale += 1,
         }
-        self.price_bins[bin] += 1;
         match self
             .categories
             .iter_mut()
@@ -142,6 +162,7 @@ impl Accumulator {
             price_max: self.price_max,
             price_min: self.price_min,
             prices: price_histogram_from_bins(&self.price_bins, PRICE_BIN),
+            prices_off_scale: self.prices_off_scale,
             categories: self.categories.clone(),
             prompt_chars_mean: mean(self.sx),
             chars_price_correlation: r,
@@ -159,11 +180,14 @@ fn price_histogram_from_bins(bins: &[u64], width: f64) -> Histogram {
     }
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// A price histogram of arbitrary prices with bins of `width` dollars.
 pub fn price_histogram(prices: &[f64], width: f64) -> Histogram {
     let mut bins = Vec::new();
-    for p in prices {
-        let b = (p / width).floor().max(0.0) as usize;
+    for b in prices.iter().filter_map(|&p| price_bin(p, width)) {
         if bins.len() <= b {
             bins.resize(b + 1, 0);
         }

@@ -178,7 +178,11 @@ pub fn resolve(source: &TokenizerSource) -> Result<PathBuf> {
 pub fn identify(source: &TokenizerSource) -> Result<(PathBuf, String, u64)> {
     let path = resolve(source)?;
     let json = read_tokenizer_bytes(&path)?;
-    Ok((path, pricer_core::digest::bytes_digest(&json), json.len() as u64))
+    Ok((
+        path,
+        pricer_core::digest::bytes_digest(&json),
+        json.len() as u64,
+    ))
 }
 
 /// Loads a tokenizer, with errors that say which file and what to do. A file the fast

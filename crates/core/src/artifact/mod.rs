@@ -196,7 +196,10 @@ mod tests {
         let e = Encoded::new(&big).unwrap();
         assert!(!e.fits());
         let mut w = ArtifactWriter::<Item>::create(&b).unwrap();
-        assert!(matches!(w.write_encoded(&e), Err(ArtifactError::TooLarge { .. })));
+        assert!(matches!(
+            w.write_encoded(&e),
+            Err(ArtifactError::TooLarge { .. })
+        ));
         assert!(matches!(w.write(&big), Err(ArtifactError::TooLarge { .. })));
         w.write(&item(1)).unwrap();
         assert_eq!(w.finish().unwrap().count, 1);
