@@ -61,7 +61,10 @@ def tokenizer_args(cfg):
     return args
 
 
-@ray.remote
+# A shard task that fails (its process killed mid-write, a lost node, an error) is run
+# again: the binaries write by rename and remove what a killed run left, so a retry starts
+# clean and ends with the same bytes.
+@ray.remote(max_retries=3, retry_exceptions=True)
 def shard_task(repo, bins, run, index, count, inputs, tok_args, threads):
     """Ingest shard `index` of `count`, then prompt on it. Returns both manifests."""
     ingest = os.path.join(run, "shards", f"ingest-{index:05d}")

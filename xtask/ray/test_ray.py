@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """The Ray driver against `xtask pipeline`: starts a local Ray cluster, runs the fixtures
 and a generated corpus through driver.py with 4 (and 5) shards, and checks that every
-exported file, and every ingest/prompt/split artifact, equals the one-machine run's.
+exported file, and every ingest/prompt/split artifact, equals the one-machine run's. Then
+the same with faults: one shard task is SIGKILLed while it writes and another fails once;
+Ray retries them and the merged output is still byte-identical. Last, pricer-merge must
+refuse a shard folder whose outputs do not verify.
 
     python xtask/ray/test_ray.py   # needs: pip install ray; cargo build --release --workspace --bins
     (PRICER_BIN_DIR=target/debug to use debug binaries, as CI does)
@@ -58,6 +61,54 @@ def compare(one, many, label):
     return checked, exported
 
 
+WRAPPER = """#!/usr/bin/env bash
+# pricer-ingest with faults, once each: shard 1/N is SIGKILLed while it writes, shard 2/N
+# fails. Markers in the faults folder record that a fault happened.
+real="$REAL_BINS/pricer-ingest"
+shard=""; out=""
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[i]}" in
+    --shard) shard="${args[i+1]}" ;;
+    --out) out="${args[i+1]}" ;;
+  esac
+done
+if [[ "$shard" == 1/* && ! -e "$FAULTS/killed" ]]; then
+  touch "$FAULTS/killed"
+  "$real" "$@" & pid=$!
+  for _ in $(seq 1 2000); do
+    if ls "$out" 2>/dev/null | grep -q '.tmp-'; then break; fi
+    kill -0 $pid 2>/dev/null || break
+    sleep 0.005
+  done
+  kill -9 $pid 2>/dev/null; wait $pid
+  exit 137
+fi
+if [[ "$shard" == 2/* && ! -e "$FAULTS/failed" ]]; then
+  touch "$FAULTS/failed"
+  echo "injected failure" >&2
+  exit 3
+fi
+exec "$real" "$@"
+"""
+
+
+def fault_bins(tmp):
+    """A bin folder whose pricer-ingest injects faults; the other binaries are the real ones."""
+    d = os.path.join(tmp, "fault-bins")
+    os.makedirs(d)
+    for b in ["pricer-prompt", "pricer-merge", "xtask"]:
+        os.symlink(os.path.join(BINS, b), os.path.join(d, b))
+    w = os.path.join(d, "pricer-ingest")
+    faults = os.path.join(tmp, "faults")
+    os.makedirs(faults)
+    # Ray workers do not inherit this process's environment: the paths go in the script.
+    with open(w, "w") as f:
+        f.write(WRAPPER.replace("$REAL_BINS", BINS).replace("$FAULTS", faults))
+    os.chmod(w, 0o755)
+    return d, faults
+
+
 def main():
     for b in ["pricer-ingest", "pricer-prompt", "pricer-merge", "xtask"]:
         if not os.path.exists(os.path.join(BINS, b)):
@@ -89,6 +140,25 @@ def main():
                 assert len(summary["shard_tasks"]) == shards
                 print(f"{label}: {shards} shards on Ray == one machine: {checked} files identical "
                       f"({', '.join(exported)})")
+            # Faults: a shard task killed mid-write, another failing once; both retried.
+            bins, faults = fault_bins(tmp)
+            one, many = os.path.join(tmp, "synthetic corpus", "one"), os.path.join(tmp, "faults", "ray")
+            sh(PY, "xtask/ray/driver.py", "--config", synth_cfg, "--out", many,
+               "--shards", "5", "--address", "auto", "--bin-dir", bins)
+            assert os.path.exists(os.path.join(faults, "killed")) and os.path.exists(os.path.join(faults, "failed")), \
+                "both faults happened"
+            checked, _ = compare(one, many, "faults")
+            print(f"faults: a shard SIGKILLed mid-write and a shard failing once were retried by Ray; "
+                  f"{checked} files identical to the one-machine run")
+            # A shard folder whose outputs do not verify is refused by the merge.
+            rejects = os.path.join(many, "shards", "ingest-00000", "rejects.jsonl")
+            with open(rejects, "a") as f:
+                f.write('{"tampered": true}\n')
+            shards = [os.path.join(many, "shards", f"ingest-{i:05d}") for i in range(5)]
+            p = subprocess.run([os.path.join(BINS, "pricer-merge"), *shards, "--out", os.path.join(tmp, "merged")],
+                               cwd=REPO, capture_output=True, text=True)
+            assert p.returncode != 0 and "rejects.jsonl" in p.stderr and "do not verify" in p.stderr, p.stderr
+            print("merge: refuses a shard whose outputs do not verify, naming the file")
         finally:
             subprocess.run(["ray", "stop", "--force"], cwd=REPO, capture_output=True,
                            env={**os.environ, "PATH": os.path.dirname(PY) + os.pathsep + os.environ["PATH"]})

@@ -1,4 +1,5 @@
-//! Row decoding, the Hub-loader emulation, scrub and prompt assembly on arbitrary bytes:
+//! Row decoding, the Hub-loader emulation, V1's scrub and prompt assembly and V2's rules on
+//! arbitrary bytes:
 //! never a panic; json.dumps output always parses back to the same dumps.
 #![no_main]
 
@@ -6,6 +7,12 @@ use libfuzzer_sys::fuzz_target;
 use pricer_pycompat::json;
 
 fuzz_target!(|data: &[u8]| {
+    // Recipe V2's rules on the same bytes: a record or a reject, never a panic.
+    use pricer_ingest::RowRules;
+    let place = pricer_ingest::rules::RowPlace { category: "Toys_and_Games", file: 0, line: 1 };
+    if let Ok(item) = pricer_ingest::V2::default().apply(data, place) {
+        assert!(item.full.chars().count() >= 600 && item.full.chars().count() <= 4000);
+    }
     if let Ok(kept) = pricer_ingest::row::process_line(data) {
         let prompt = pricer_core::recipe::prompt(&kept.text, kept.price);
         assert!(prompt.ends_with(".00"));

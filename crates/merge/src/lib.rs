@@ -34,6 +34,12 @@ fn read_shards(dirs: &[PathBuf]) -> Result<Vec<Shard>> {
             "{}: not a shard (its manifest has no shard; was it run with --shard i/N?)",
             dir.display()
         );
+        pricer_core::stage::verify_listed(dir, &manifest).with_context(|| {
+            format!(
+                "{}: this shard's outputs do not verify; run the shard again",
+                dir.display()
+            )
+        })?;
         shards.push(Shard {
             dir: dir.clone(),
             manifest,
