@@ -197,10 +197,18 @@ pub struct InputConfig {
     /// Raw metadata files or folders, read in the order given (folders in byte-sorted
     /// file-name order).
     pub paths: Vec<PathBuf>,
-    /// Categories read from `data_dir` as meta_<Category>.jsonl[.gz|.zst], in this order,
-    /// after `paths`.
+    /// Categories read from `data_dir` as meta_<Category>.jsonl[.gz|.zst], or from the
+    /// `hub` repo, in this order, after `paths`.
     pub categories: Vec<String>,
     pub data_dir: Option<PathBuf>,
+    /// A Hub dataset repo holding the categories' files (e.g. the classic
+    /// McAuley-Lab/Amazon-Reviews-2023), resolved through the Hugging Face cache.
+    pub hub: Option<String>,
+    /// The `hub` revision: a branch, tag or commit id (default main).
+    pub revision: Option<String>,
+    /// A category's file in the `hub` repo (default
+    /// raw/meta_categories/meta_{category}.jsonl).
+    pub pattern: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -250,11 +258,32 @@ impl InputConfig {
                 &self.categories,
             )?);
         }
+        if let Some(hub) = self.hub_input() {
+            let client = pricer_hub::Hub::from_env();
+            files.extend(pricer_ingest::inputs::resolve_hub(
+                &client,
+                &hub,
+                &self.categories,
+            )?);
+        }
         anyhow::ensure!(
             !files.is_empty(),
-            "no inputs: set [input] paths or categories + data_dir"
+            "no inputs: set [input] paths, or categories with data_dir or hub"
         );
         Ok(files)
+    }
+
+    /// The Hub source of the categories, when `hub` is set.
+    pub fn hub_input(&self) -> Option<pricer_ingest::inputs::HubInput> {
+        use pricer_ingest::inputs::{HubInput, DEFAULT_PATTERN};
+        Some(HubInput {
+            repo: self.hub.clone()?,
+            revision: self.revision.clone().unwrap_or_else(|| "main".into()),
+            pattern: self
+                .pattern
+                .clone()
+                .unwrap_or_else(|| DEFAULT_PATTERN.into()),
+        })
     }
 }
 
@@ -297,10 +326,25 @@ impl RunConfig {
             !(cfg.tokenizer.path.is_some() && cfg.tokenizer.hub.is_some()),
             "{origin}: set either [tokenizer] path or hub, not both"
         );
+        let input = &cfg.input;
         anyhow::ensure!(
-            cfg.input.categories.is_empty() || cfg.input.data_dir.is_some(),
-            "{origin}: [input] categories needs [input] data_dir"
+            input.categories.is_empty() || input.data_dir.is_some() || input.hub.is_some(),
+            "{origin}: [input] categories needs [input] data_dir or hub"
         );
+        anyhow::ensure!(
+            !(input.data_dir.is_some() && input.hub.is_some()),
+            "{origin}: set either [input] data_dir or hub, not both"
+        );
+        anyhow::ensure!(
+            input.hub.is_some() || (input.revision.is_none() && input.pattern.is_none()),
+            "{origin}: [input] revision and pattern belong to [input] hub"
+        );
+        if let Some(hub) = input.hub_input() {
+            if let Some(c) = input.categories.first() {
+                hub.path_of(c)
+                    .map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+            }
+        }
         Ok(cfg)
     }
 

@@ -37,6 +37,18 @@ pub struct Response {
     pub body: Vec<u8>,
     /// Wait this long before answering.
     pub delay: Option<Duration>,
+    /// Send the head and only this many bytes of the body, then stop (a dropped or
+    /// stalled connection mid-download).
+    pub cut: Option<Cut>,
+}
+
+/// How a response breaks off after its first bytes.
+#[derive(Debug, Clone, Copy)]
+pub enum Cut {
+    /// Close the connection after this many body bytes.
+    Close(usize),
+    /// Send this many body bytes, then hang (until the client gives up or is killed).
+    Hang(usize, Duration),
 }
 
 impl Response {
@@ -174,8 +186,23 @@ fn handle(conn: TcpStream, handler: &Handler) -> std::io::Result<()> {
         }
         head.push_str("\r\n");
         out.write_all(head.as_bytes())?;
-        if req.method != "HEAD" {
-            out.write_all(&resp.body)?;
+        if req.method == "HEAD" {
+            out.flush()?;
+            continue;
+        }
+        match resp.cut {
+            None => out.write_all(&resp.body)?,
+            Some(Cut::Close(n)) => {
+                out.write_all(&resp.body[..n.min(resp.body.len())])?;
+                out.flush()?;
+                return out.shutdown(std::net::Shutdown::Both);
+            }
+            Some(Cut::Hang(n, d)) => {
+                out.write_all(&resp.body[..n.min(resp.body.len())])?;
+                out.flush()?;
+                std::thread::sleep(d);
+                return out.shutdown(std::net::Shutdown::Both);
+            }
         }
         out.flush()?;
     }

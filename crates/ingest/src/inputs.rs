@@ -45,6 +45,10 @@ pub enum SourceError {
     },
     #[error("{path}: cannot decompress ({reason}): the file is truncated or corrupt; re-download or re-compress it")]
     Decompress { path: PathBuf, reason: String },
+    #[error("[input] pattern {pattern:?}: {why}")]
+    BadPattern { pattern: String, why: &'static str },
+    #[error(transparent)]
+    Hub(#[from] pricer_hub::HubError),
 }
 
 /// The category of a raw file: the stem after `meta_` (as the recipe's loader named it).
@@ -158,9 +162,96 @@ pub fn resolve_categories(
         .collect()
 }
 
+/// The classic run's raw metadata on the Hugging Face Hub.
+pub const CLASSIC_REPO: &str = "McAuley-Lab/Amazon-Reviews-2023";
+/// Where a category's file is in that repo.
+pub const DEFAULT_PATTERN: &str = "raw/meta_categories/meta_{category}.jsonl";
+
+/// Categories read from a Hub dataset repo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubInput {
+    /// `org/name` of a dataset repo.
+    pub repo: String,
+    /// Branch, tag or commit id.
+    pub revision: String,
+    /// A category's file in the repo; `{category}` is replaced by its name.
+    pub pattern: String,
+}
+
+impl HubInput {
+    /// The repo path of one category's file, and how it is compressed.
+    pub fn path_of(&self, category: &str) -> Result<(String, Compression), SourceError> {
+        let bad = |why| SourceError::BadPattern {
+            pattern: self.pattern.clone(),
+            why,
+        };
+        if !self.pattern.contains("{category}") {
+            return Err(bad("it must contain {category}"));
+        }
+        let path = self.pattern.replace("{category}", category);
+        let compression = compression_of(Path::new(&path))
+            .ok_or_else(|| bad("the file name must end in .jsonl, .jsonl.gz or .jsonl.zst"))?;
+        Ok((path, compression))
+    }
+}
+
+/// The categories' files from the Hub, through the Hugging Face cache (downloaded when
+/// missing), in the order given. The category is the configured name.
+pub fn resolve_hub(
+    hub: &pricer_hub::Hub,
+    input: &HubInput,
+    categories: &[String],
+) -> Result<Vec<InputFile>, SourceError> {
+    categories
+        .iter()
+        .map(|category| {
+            let (path, compression) = input.path_of(category)?;
+            let file = pricer_hub::RepoFile::new(
+                pricer_hub::RepoKind::Dataset,
+                &input.repo,
+                &input.revision,
+                &path,
+            );
+            Ok(InputFile {
+                path: hub.get(&file)?,
+                category: category.clone(),
+                compression,
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hub_patterns() {
+        let h = HubInput {
+            repo: CLASSIC_REPO.into(),
+            revision: "main".into(),
+            pattern: DEFAULT_PATTERN.into(),
+        };
+        assert_eq!(
+            h.path_of("Appliances").unwrap(),
+            (
+                "raw/meta_categories/meta_Appliances.jsonl".to_owned(),
+                Compression::None
+            )
+        );
+        let gz = HubInput {
+            pattern: "meta/{category}.jsonl.gz".into(),
+            ..h.clone()
+        };
+        assert_eq!(gz.path_of("X").unwrap().1, Compression::Gzip);
+        for bad in ["raw/meta.jsonl", "raw/{category}.csv"] {
+            let b = HubInput {
+                pattern: bad.into(),
+                ..h.clone()
+            };
+            assert!(b.path_of("X").unwrap_err().to_string().contains(bad));
+        }
+    }
 
     #[test]
     fn categories_from_names() {

@@ -19,13 +19,24 @@ struct Args {
     /// file-name order. The category is the file name after `meta_`.
     #[arg(required_unless_present = "categories")]
     inputs: Vec<PathBuf>,
-    /// Read these categories (comma separated, in this order) from --data-dir, e.g. the
-    /// classic run: Automotive,Electronics,Office_Products,...
-    #[arg(long, value_delimiter = ',', requires = "data_dir")]
+    /// Read these categories (comma separated, in this order) from --data-dir or --hub,
+    /// e.g. the classic run: Automotive,Electronics,Office_Products,...
+    #[arg(long, value_delimiter = ',')]
     categories: Vec<String>,
     /// Folder holding meta_<Category>.jsonl[.gz|.zst] files for --categories.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "hub")]
     data_dir: Option<PathBuf>,
+    /// A Hub dataset repo holding the --categories files, resolved through the Hugging
+    /// Face cache (HF_HOME, HF_HUB_CACHE, HF_TOKEN, HF_ENDPOINT, HF_HUB_OFFLINE) and
+    /// downloaded when missing, e.g. McAuley-Lab/Amazon-Reviews-2023.
+    #[arg(long)]
+    hub: Option<String>,
+    /// The --hub revision: a branch, tag or commit id.
+    #[arg(long, default_value = "main", requires = "hub")]
+    revision: String,
+    /// A category's file in the --hub repo.
+    #[arg(long, default_value = inputs::DEFAULT_PATTERN, requires = "hub")]
+    pattern: String,
     /// The recipe whose row rules apply.
     #[arg(long, default_value = "v1")]
     recipe: Recipe,
@@ -69,9 +80,22 @@ fn main() -> Result<()> {
     obs::init_tracing();
     let args = Args::parse();
     obs::init_threads(args.threads);
+    anyhow::ensure!(
+        args.categories.is_empty() || args.data_dir.is_some() || args.hub.is_some(),
+        "--categories needs --data-dir or --hub"
+    );
     let mut files = inputs::resolve(&args.inputs)?;
     if let Some(dir) = &args.data_dir {
         files.extend(inputs::resolve_categories(dir, &args.categories)?);
+    }
+    if let Some(repo) = &args.hub {
+        let hub = inputs::HubInput {
+            repo: repo.clone(),
+            revision: args.revision.clone(),
+            pattern: args.pattern.clone(),
+        };
+        let client = pricer_hub::Hub::from_env();
+        files.extend(inputs::resolve_hub(&client, &hub, &args.categories)?);
     }
     match args.recipe {
         Recipe::V1 => run_with(V1, files, &args),

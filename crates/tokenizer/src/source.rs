@@ -131,37 +131,18 @@ fn read_tokenizer_bytes(path: &Path) -> Result<Vec<u8>> {
     }
 }
 
-/// Resolves a Hub model id to a local `tokenizer.json`: the Hugging Face cache first
-/// (HF_HOME / HF_HUB_CACHE), then a download with HF_TOKEN unless HF_HUB_OFFLINE is set.
+/// Resolves a Hub model id to a local `tokenizer.json` through the Hugging Face cache
+/// (HF_HOME / HF_HUB_CACHE; the same layout as the Python client), downloading it with
+/// HF_TOKEN when it is not there, unless HF_HUB_OFFLINE is set.
 pub fn resolve_hub(model: &str) -> Result<PathBuf> {
-    let cache = hf_hub::Cache::from_env();
-    if let Some(p) = cache.model(model.to_owned()).get("tokenizer.json") {
-        return Ok(p);
-    }
-    let offline = std::env::var("HF_HUB_OFFLINE").is_ok_and(|v| !v.is_empty() && v != "0");
-    let hint = format!(
-        "use a local file instead: --tokenizer PATH/tokenizer.json (config: [tokenizer] path = \"...\"); \
-         the bundled copy is {BUNDLED_TOKENIZER}"
-    );
-    if offline {
-        bail!(
-            "tokenizer {model}: not in the Hugging Face cache ({}) and HF_HUB_OFFLINE is set; {hint}",
-            cache.path().display()
-        );
-    }
-    let api = hf_hub::api::sync::ApiBuilder::from_env()
-        .with_progress(false)
-        .build()
-        .with_context(|| format!("tokenizer {model}: cannot set up the Hub client; {hint}"))?;
-    api.model(model.to_owned())
-        .get("tokenizer.json")
-        .with_context(|| {
-            format!(
-                "tokenizer {model}: not in the Hugging Face cache ({}) and the download failed \
-             (no network, or a gated model without HF_TOKEN); {hint}",
-                cache.path().display()
-            )
-        })
+    let file =
+        pricer_hub::RepoFile::new(pricer_hub::RepoKind::Model, model, "main", "tokenizer.json");
+    pricer_hub::Hub::from_env().get(&file).with_context(|| {
+        format!(
+            "tokenizer {model}: use a local file instead: --tokenizer PATH/tokenizer.json \
+             (config: [tokenizer] path = \"...\"); the bundled copy is {BUNDLED_TOKENIZER}"
+        )
+    })
 }
 
 /// The local file a source names (a Hub id through the cache or a download).
