@@ -103,6 +103,7 @@ impl crate::config::AuditConfig {
         AuditStage {
             items_dir: run.join("prompt"),
             split_dir: Some(run.join("split")),
+            ingest_dir: Some(run.join("ingest")),
             out_dir: run.join("audit"),
             recipe_name: "Llama 3.1".into(),
             recipe,

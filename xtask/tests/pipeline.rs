@@ -143,13 +143,14 @@ fn second_run_skips_every_stage_and_a_knob_reruns_only_downstream() {
         ran(&pipeline(&cfg, &run, &[])),
         ["split", "audit", "export"]
     );
-    // An audit knob reruns the audit only.
+    // An audit knob reruns the audit, and the export, which puts the report beside the
+    // card; nothing before them.
     let cfg = config(
         dir.path(),
         &fixtures,
         "seed = 7\n[sample]\ncap = 3\n[audit]\ncompare_sample = 10\n",
     );
-    assert_eq!(ran(&pipeline(&cfg, &run, &[])), ["audit"]);
+    assert_eq!(ran(&pipeline(&cfg, &run, &[])), ["audit", "export"]);
     // --from redoes a stage and everything after it; --force redoes all.
     let all_from_prompt = ["prompt", "split", "audit", "export"];
     assert_eq!(

@@ -117,3 +117,154 @@ fn audit_json_agrees_with_the_items_and_the_report_has_every_chart() {
     );
     assert!(report.contains("Prompt length vs price") && report.contains("Tokens per prompt"));
 }
+
+fn read_items(path: &std::path::Path) -> Vec<Item> {
+    ArtifactReader::<Item>::open(path)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// Per $10 bin counts, computed here from the artifacts.
+fn bins(items: &[&Item]) -> Vec<u64> {
+    let mut out = Vec::new();
+    for i in items {
+        let b = (i.price / 10.0).floor() as usize;
+        if out.len() <= b {
+            out.resize(b + 1, 0);
+        }
+        out[b] += 1;
+    }
+    out
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * b.abs().max(1.0)
+}
+
+fn check_comparison(c: &serde_json::Value, a: &[&Item], b: &[&Item]) {
+    let (ba, bb) = (bins(a), bins(b));
+    let got = c["bins"].as_array().unwrap();
+    assert_eq!(got.len(), ba.len().max(bb.len()));
+    for (i, bin) in got.iter().enumerate() {
+        assert_eq!(bin["low"].as_f64().unwrap(), i as f64 * 10.0);
+        assert_eq!(
+            bin["a"].as_u64().unwrap(),
+            ba.get(i).copied().unwrap_or(0),
+            "bin {i}"
+        );
+        assert_eq!(
+            bin["b"].as_u64().unwrap(),
+            bb.get(i).copied().unwrap_or(0),
+            "bin {i}"
+        );
+    }
+    assert_eq!(c["totals"][0].as_u64().unwrap(), a.len() as u64);
+    assert_eq!(c["totals"][1].as_u64().unwrap(), b.len() as u64);
+    let mean = |s: &[&Item]| s.iter().map(|i| i.price).sum::<f64>() / s.len() as f64;
+    assert!(close(c["mean_price"][0].as_f64().unwrap(), mean(a)));
+    assert!(close(c["mean_price"][1].as_f64().unwrap(), mean(b)));
+}
+
+/// A run whose sample is really drawn down (cap 2 below $150), so before and after
+/// differ; every balancing figure in audit.json is recomputed here from the artifacts,
+/// and the run summary from the stages' manifests.
+#[test]
+fn balancing_figures_agree_with_the_split_artifacts() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("balance.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[input]\npaths = [{:?}]\n[sample]\ncap = 2\nkeep_from = 150\n[split]\ntrain = 300\ntest = 60\n",
+            fixture("data/amazon-2023").display().to_string()
+        ),
+    )
+    .unwrap();
+    let run = dir.path().join("run");
+    run_ok(
+        "xtask",
+        &[&"pipeline", &"--config", &config, &"--out", &run],
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("audit/audit.json")).unwrap()).unwrap();
+    let items = read_items(&run.join("prompt/items.art"));
+    let train = read_items(&run.join("split/train.art"));
+    let test = read_items(&run.join("split/test.art"));
+    let all: Vec<&Item> = items.iter().collect();
+    let dataset: Vec<&Item> = train.iter().chain(&test).collect();
+    let b = &json["balance"];
+    check_comparison(&b["prices"], &all, &dataset);
+    check_comparison(
+        &b["train_test"],
+        &train.iter().collect::<Vec<_>>(),
+        &test.iter().collect::<Vec<_>>(),
+    );
+    assert_ne!(bins(&all), bins(&dataset), "this run should balance");
+
+    let mut order: Vec<&str> = Vec::new();
+    for i in &items {
+        if !order.contains(&i.category.as_str()) {
+            order.push(&i.category);
+        }
+    }
+    let rows = b["categories"].as_array().unwrap();
+    assert_eq!(rows.len(), order.len());
+    for (row, cat) in rows.iter().zip(order) {
+        assert_eq!(row["category"], cat);
+        let of = |s: &[&Item]| -> (u64, f64) {
+            let v: Vec<f64> = s
+                .iter()
+                .filter(|i| i.category == cat)
+                .map(|i| i.price)
+                .collect();
+            (v.len() as u64, v.iter().sum::<f64>())
+        };
+        let ((n, ns), (d, ds)) = (of(&all), of(&dataset));
+        assert_eq!(row["items"].as_u64().unwrap(), n);
+        assert_eq!(row["dataset"].as_u64().unwrap(), d);
+        assert!(close(
+            row["items_share"].as_f64().unwrap(),
+            n as f64 / all.len() as f64
+        ));
+        assert!(close(
+            row["dataset_share"].as_f64().unwrap(),
+            d as f64 / dataset.len() as f64
+        ));
+        assert!(close(
+            row["items_mean_price"].as_f64().unwrap(),
+            ns / n as f64
+        ));
+        let want = if d == 0 { 0.0 } else { ds / d as f64 };
+        assert!(close(row["dataset_mean_price"].as_f64().unwrap(), want));
+    }
+
+    // The summary is the manifests' counts, rejects and settings.
+    let run_s = &json["run"];
+    let mut rejects = 0;
+    for (i, stage) in ["ingest", "prompt", "split"].iter().enumerate() {
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(run.join(stage).join("manifest.json")).unwrap())
+                .unwrap();
+        let row = &run_s["stages"][i];
+        assert_eq!(row["stage"], *stage);
+        for k in ["rows_in", "kept", "rejected"] {
+            assert_eq!(row[k], m["counts"][k], "{stage} {k}");
+        }
+        assert_eq!(run_s["settings"][stage], m["config"]);
+        for (reason, n) in m["counts"]["rejected_by_reason"].as_object().unwrap() {
+            assert!(run_s["rejects"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["stage"] == *stage
+                    && r["reason"] == reason.as_str()
+                    && r["rows"] == *n));
+            rejects += 1;
+        }
+    }
+    assert_eq!(run_s["rejects"].as_array().unwrap().len(), rejects);
+    assert_eq!(run_s["sample"].as_u64().unwrap(), 836);
+    assert_eq!(run_s["train"].as_u64().unwrap(), 300);
+    assert_eq!(run_s["test"].as_u64().unwrap(), 60);
+}

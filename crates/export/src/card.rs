@@ -26,6 +26,8 @@ pub struct Provenance {
     pub split_config: serde_json::Value,
     pub tokenizer: String,
     pub code_version: String,
+    /// The audit's report.html is beside the card.
+    pub report: bool,
 }
 
 pub fn render(splits: &[SplitInfo], p: &Provenance) -> String {
@@ -80,6 +82,14 @@ pub fn render(splits: &[SplitInfo], p: &Provenance) -> String {
         p.tokenizer
     );
     let _ = writeln!(b, "- pricer version: {}\n", p.code_version);
+    if p.report {
+        b.push_str(
+            "## Curation report\n\n[report.html](report.html), beside this card, shows the run at a glance: \
+             rows kept and rejected (with reasons) at each stage, the settings, the prices, category shares and \
+             mean prices before and after price balancing, train against test, and how the tokenizer sees \
+             prices.\n\n",
+        );
+    }
     b.push_str(crate::hub::TERMS);
     b.push_str("\nPrompts were cut with the Llama 3.1 tokenizer (Llama 3.1 Community License; Built with Llama).\n");
     b

@@ -36,6 +36,17 @@ pub const DEFAULT_MAX_SHARD_BYTES: u64 = 500 * 1000 * 1000;
 pub const SPLITS: [&str; 3] = ["train", "test", "validation"];
 pub const HUB: &str = "hub";
 pub const ITEMS: &str = "items";
+/// The audit report, copied beside the card.
+pub const REPORT: &str = "report.html";
+
+/// The report as it sits beside the card: its link to the card points at README.md.
+pub fn report_beside_card(report: &str) -> String {
+    report.replacen(
+        r#"id="card-link" href="../export/hub/README.md""#,
+        r#"id="card-link" href="README.md""#,
+        1,
+    )
+}
 
 /// The export stage of a run.
 #[derive(Debug, Clone)]
@@ -46,6 +57,8 @@ pub struct ExportStage {
     pub items_dir: PathBuf,
     /// The ingest stage's folder, for the card's source table (optional).
     pub ingest_dir: Option<PathBuf>,
+    /// The audit stage's folder: its report.html goes beside the card (optional).
+    pub audit_dir: Option<PathBuf>,
     pub out_dir: PathBuf,
     pub max_shard_bytes: u64,
 }
@@ -57,9 +70,18 @@ impl ExportStage {
             split_dir: run.join("split"),
             items_dir: run.join("prompt"),
             ingest_dir: Some(run.join("ingest")),
+            audit_dir: Some(run.join("audit")),
             out_dir: run.join("export"),
             max_shard_bytes: DEFAULT_MAX_SHARD_BYTES,
         }
+    }
+
+    /// The audit's report, when there is one.
+    fn report(&self) -> Option<PathBuf> {
+        self.audit_dir
+            .as_ref()
+            .map(|d| d.join(REPORT))
+            .filter(|p| p.is_file())
     }
 
     /// The split artifacts to export, in card order: those the split stage's manifest
@@ -185,6 +207,7 @@ fn provenance(up: &serde_json::Value, items: u64, by_cat: BTreeMap<String, u64>)
         split_config: up["split_config"].clone(),
         tokenizer: up["tokenizer"].as_str().unwrap_or("unknown").to_owned(),
         code_version: pricer_core::CODE_VERSION.into(),
+        report: false,
     }
 }
 
@@ -293,6 +316,14 @@ impl Stage for ExportStage {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        if let Some(report) = self.report() {
+            inputs.push(InputRef {
+                path: report.display().to_string(),
+                digest: pricer_core::digest::file_digest(&report)
+                    .with_context(|| format!("{}: cannot read", report.display()))?,
+                bytes: std::fs::metadata(&report).map(|m| m.len()).unwrap_or(0),
+            });
+        }
         let up = upstream(self).to_string();
         inputs.push(InputRef {
             path: "settings the dataset card prints (ingest, split, prompt manifests)".into(),
@@ -327,7 +358,18 @@ impl Stage for ExportStage {
             let want = header_info(src)?.count;
             anyhow::ensure!(s.rows == want, "{}: row counts disagree", s.name);
         }
-        let card_text = card::render(&splits, &provenance(&upstream(self), items, by_cat));
+        let report = self.report();
+        if let Some(src) = &report {
+            let text = std::fs::read_to_string(src)
+                .with_context(|| format!("{}: cannot read", src.display()))?;
+            write_atomic(
+                &self.out_dir.join(HUB).join(REPORT),
+                report_beside_card(&text).as_bytes(),
+            )?;
+        }
+        let mut prov = provenance(&upstream(self), items, by_cat);
+        prov.report = report.is_some();
+        let card_text = card::render(&splits, &prov);
         write_atomic(
             &self.out_dir.join(HUB).join("README.md"),
             card_text.as_bytes(),

@@ -2,10 +2,13 @@
 //! the recipe's tokenizer and others side by side, the last tokens of chosen prompts,
 //! statistics, charts, a self-contained `report.html` and `audit.json`.
 
+pub mod balance;
 pub mod facts;
 pub mod report;
+pub mod report_summary;
 pub mod run;
 pub mod stats;
+pub mod summary;
 pub mod svg;
 pub mod v2;
 

@@ -18,9 +18,13 @@ struct Args {
     /// The prompt output folder (items.art).
     #[arg(default_value = "out/prompt")]
     items: PathBuf,
-    /// The split output folder, for the first test items' prices (optional).
+    /// The split folder (optional): the balancing charts (items against train + test)
+    /// and the first test items' prices.
     #[arg(long)]
     split: Option<PathBuf>,
+    /// The ingest folder (optional): raw-row counts and rejects in the report's summary.
+    #[arg(long)]
+    ingest: Option<PathBuf>,
     /// Output folder for report.html, audit.json, manifest.json.
     #[arg(long, short, default_value = "out/audit")]
     out: PathBuf,
@@ -59,6 +63,7 @@ fn main() -> Result<()> {
     let audit = AuditStage {
         items_dir: args.items,
         split_dir: args.split,
+        ingest_dir: args.ingest,
         out_dir: args.out,
         recipe_name: "Llama 3.1".into(),
         recipe,

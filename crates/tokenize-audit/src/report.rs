@@ -6,7 +6,25 @@ use crate::facts::TailView;
 use crate::run::Audit;
 use crate::svg;
 
-fn esc(s: &str) -> String {
+/// Where the dataset card is, from the audit folder of a run (the export stage rewrites
+/// it to `README.md` in the copy it puts beside the card).
+pub const CARD_HREF: &str = "../export/hub/README.md";
+
+const HEAD: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+    <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>pricer audit</title><style>\
+    body{font-family:sans-serif;max-width:1800px;margin:24px auto;padding:0 16px;color:#222}\
+    nav{margin-bottom:12px}nav a{margin:0 2px}\
+    table{border-collapse:collapse;margin:8px 0 12px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}\
+    th{background:#f4f4f4}td.l,th.l{text-align:left}.tail td{font-size:12px}\
+    .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:16px;align-items:start}\
+    figure{margin:0;border:1px solid #ddd;padding:8px;break-inside:avoid}\
+    .chart{width:100%;height:auto;display:block}.scroll{max-height:240px;overflow:auto}\
+    .summary{display:grid;grid-template-columns:repeat(auto-fit,minmax(360px,1fr));gap:16px;align-items:start}\
+    pre{background:#f7f7f7;padding:8px;white-space:pre-wrap;overflow-wrap:anywhere;font-size:12px}\
+    @media print{body{max-width:none}.grid{grid-template-columns:1fr 1fr}.scroll{max-height:none;overflow:visible}nav{display:none}}\
+    </style></head><body>";
+
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -90,23 +108,28 @@ pub fn render(a: &Audit, points: &[(f32, f32)]) -> String {
         ));
     }
     let mut h = String::new();
-    h.push_str("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>pricer audit</title><style>\
-        body{font-family:sans-serif;max-width:1500px;margin:24px auto;padding:0 16px;color:#222}\
-        table{border-collapse:collapse;margin:8px 0 20px}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}\
-        th{background:#f4f4f4}.tail td{font-size:12px}.charts{display:flex;flex-wrap:wrap;gap:16px}\
-        .chart{border:1px solid #ddd;max-width:100%;height:auto}pre{background:#f7f7f7;padding:8px;white-space:pre-wrap}\
-        </style></head><body>");
+    h.push_str(HEAD);
     let _ = write!(
         h,
-        "<h1>pricer audit</h1><p>{} items; tokens per prompt mean {:.1}, max {}; price mean ${:.2}, max ${:.2}; \
+        "<h1>pricer audit</h1><nav><a href=\"#summary\">Summary</a> · <a href=\"#balancing\">Balancing</a> · \
+         <a href=\"#items\">Items</a> · <a href=\"#tokens\">Prices as tokens</a> · <a href=\"#tails\">Last tokens</a> · \
+         <a id=\"card-link\" href=\"{CARD_HREF}\">Dataset card</a> · <a href=\"audit.json\">audit.json</a></nav>"
+    );
+    crate::report_summary::summary(&mut h, a);
+    if let Some(b) = &a.balance {
+        crate::report_summary::balancing(&mut h, b);
+    }
+    let _ = write!(
+        h,
+        "<h2 id=\"items\">The items</h2><p>{} items; tokens per prompt mean {:.1}, max {}; price mean ${:.2}, max ${:.2}; \
          prompt length vs price r = {:.3}.</p>",
         s.items, s.token_count_mean, s.token_count_max, s.price_mean, s.price_max, s.chars_price_correlation
     );
-    h.push_str("<h2>Charts</h2><div class=\"charts\">");
+    h.push_str("<div class=\"grid\">");
     for c in &charts {
-        h.push_str(c);
+        let _ = write!(h, "<figure>{c}</figure>");
     }
-    h.push_str("</div><h2>Prices as tokens</h2><p>Tokens that a price 1..=999 takes where prompts show it (<code>Price is $N.00</code>).</p>");
+    h.push_str("</div><h2 id=\"tokens\">Prices as tokens</h2><p>Tokens that a price 1..=999 takes where prompts show it (<code>Price is $N.00</code>).</p>");
     h.push_str("<table><tr><th>tokenizer</th><th>single-token prices</th><th>mean tokens per price</th><th>max</th><th>price stays one token?</th><th>first exceptions</th></tr>");
     for f in &a.price_facts {
         let ex: Vec<String> = f.exceptions.iter().take(10).map(u32::to_string).collect();
@@ -142,7 +165,7 @@ pub fn render(a: &Audit, points: &[(f32, f32)]) -> String {
     for (c, n) in &s.categories {
         let _ = write!(h, "<tr><td>{}</td><td>{n}</td></tr>", esc(c));
     }
-    h.push_str("</table><h2>The last tokens of a prompt</h2>");
+    h.push_str("</table><h2 id=\"tails\">The last tokens of a prompt</h2>");
     let _ = write!(
         h,
         "<p>Known answer (SPEC 5): <code>{}</code></p>{}",

@@ -15,8 +15,10 @@ use pricer_core::{obs, Item};
 use pricer_tokenizer::{LoadedTokenizer, TokenizerSource};
 use serde::Serialize;
 
+use crate::balance::{balance, Balance};
 use crate::facts::{price_facts, prompt_tokens, tail, PriceFacts, PromptTokens, TailView};
 use crate::stats::{price_histogram, Accumulator, ItemStats};
+use crate::summary::RunSummary;
 
 pub const STAGE: &str = "audit";
 pub const REPORT: &str = "report.html";
@@ -33,8 +35,11 @@ pub const KNOWN_TAIL_TEXT: &str = " the manufacturer from\n\nPrice is $765.00";
 pub struct AuditStage {
     /// The prompt stage's folder (items.art).
     pub items_dir: PathBuf,
-    /// The split folder, when the split has run (for the test items' prices).
+    /// The split folder, when the split has run (balancing charts, the test items'
+    /// prices).
     pub split_dir: Option<PathBuf>,
+    /// The ingest folder, for the run summary's counts and rejects (optional).
+    pub ingest_dir: Option<PathBuf>,
     pub out_dir: PathBuf,
     pub recipe_name: String,
     pub recipe: Arc<LoadedTokenizer>,
@@ -46,11 +51,28 @@ pub struct AuditStage {
 }
 
 impl AuditStage {
-    fn test_path(&self) -> Option<PathBuf> {
+    fn split_path(&self, name: &str) -> Option<PathBuf> {
         self.split_dir
             .as_ref()
-            .map(|d| d.join("test.art"))
+            .map(|d| d.join(name))
             .filter(|p| p.is_file())
+    }
+
+    fn test_path(&self) -> Option<PathBuf> {
+        self.split_path("test.art")
+    }
+
+    /// The upstream manifests the run summary comes from.
+    fn run_summary(&self) -> RunSummary {
+        let mut dirs: Vec<(&str, &Path)> = Vec::new();
+        if let Some(d) = &self.ingest_dir {
+            dirs.push(("ingest", d));
+        }
+        dirs.push(("prompt", &self.items_dir));
+        if let Some(d) = &self.split_dir {
+            dirs.push(("split", d));
+        }
+        crate::summary::read(&dirs)
     }
 }
 
@@ -71,6 +93,10 @@ pub struct Audit {
     pub item_views: Vec<(usize, TailView)>,
     pub stats: ItemStats,
     pub test_head: Option<TestHead>,
+    /// Counts, rejects and settings of the stages before the audit.
+    pub run: RunSummary,
+    /// The items against the dataset, and train against test (when the split has run).
+    pub balance: Option<Balance>,
 }
 
 pub fn audit(cfg: &AuditStage) -> Result<(Audit, Vec<(f32, f32)>)> {
@@ -122,7 +148,15 @@ pub fn audit(cfg: &AuditStage) -> Result<(Audit, Vec<(f32, f32)>)> {
         }
         None => None,
     };
+    let balance = match (cfg.split_path("train.art"), cfg.test_path()) {
+        (Some(train), Some(test)) => {
+            Some(balance(&cfg.items_dir.join("items.art"), &train, &test)?)
+        }
+        _ => None,
+    };
     let audit = Audit {
+        run: cfg.run_summary(),
+        balance,
         recipe_tokenizer: cfg.recipe_name.clone(),
         price_facts,
         prompt_tokens,
@@ -146,7 +180,8 @@ impl Stage for AuditStage {
     fn inputs(&self) -> Result<Vec<InputRef>> {
         let mut inputs = Vec::new();
         let items = self.items_dir.join("items.art");
-        for path in std::iter::once(items).chain(self.test_path()) {
+        let split = [self.split_path("train.art"), self.test_path()];
+        for path in std::iter::once(items).chain(split.into_iter().flatten()) {
             let info = header_info(&path)?;
             inputs.push(InputRef {
                 path: path.display().to_string(),
@@ -154,6 +189,13 @@ impl Stage for AuditStage {
                 bytes: info.bytes,
             });
         }
+        // What the report's header prints from the upstream manifests.
+        let up = serde_json::to_string(&self.run_summary())?;
+        inputs.push(InputRef {
+            path: "counts, rejects and settings of the upstream stages (manifests)".into(),
+            digest: pricer_core::digest::bytes_digest(up.as_bytes()),
+            bytes: up.len() as u64,
+        });
         inputs.push(InputRef {
             path: self.recipe.path.display().to_string(),
             digest: self.recipe.digest.clone(),

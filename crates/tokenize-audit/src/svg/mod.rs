@@ -6,18 +6,21 @@ use std::fmt::Write as _;
 
 use base64::Engine as _;
 
+mod compare;
+pub use compare::{compare_histogram, grouped_bars};
+
 pub const WIDTH: f64 = 720.0;
 pub const HEIGHT: f64 = 420.0;
-const LEFT: f64 = 70.0;
-const RIGHT: f64 = 20.0;
-const TOP: f64 = 40.0;
-const BOTTOM: f64 = 60.0;
+pub(crate) const LEFT: f64 = 70.0;
+pub(crate) const RIGHT: f64 = 20.0;
+pub(crate) const TOP: f64 = 40.0;
+pub(crate) const BOTTOM: f64 = 60.0;
 pub const PALETTE: [&str; 10] = [
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
     "#9c755f", "#bab0ac",
 ];
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -42,7 +45,7 @@ pub fn ticks(max: f64, n: usize) -> Vec<f64> {
         .collect()
 }
 
-fn fmt_tick(v: f64) -> String {
+pub(crate) fn fmt_tick(v: f64) -> String {
     if v >= 10_000.0 {
         format!("{}k", (v / 1000.0).round())
     } else if v.fract() == 0.0 {
@@ -52,7 +55,7 @@ fn fmt_tick(v: f64) -> String {
     }
 }
 
-struct Frame {
+pub(crate) struct Frame {
     svg: String,
     x_max: f64,
     y_max: f64,
@@ -164,7 +167,7 @@ pub fn histogram(
         let (x0, x1, y) = (f.px(lo), f.px(hi), f.py(n as f64));
         let _ = write!(
             f.svg,
-            r##"<rect x="{x0:.1}" y="{y:.1}" width="{:.2}" height="{:.1}" fill="{color}"><title>{}–{}: {n}</title></rect>"##,
+            r##"<rect class="mark" x="{x0:.1}" y="{y:.1}" width="{:.2}" height="{:.1}" fill="{color}"><title>{}–{}: {n}</title></rect>"##,
             (x1 - x0 - 0.5).max(0.5),
             HEIGHT - BOTTOM - y,
             fmt_tick(lo),
@@ -187,7 +190,7 @@ pub fn bars(id: &str, title: &str, y_label: &str, items: &[(String, u64)]) -> St
         let y = f.py(*count as f64);
         let _ = write!(
             f.svg,
-            r##"<rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="{}"><title>{}: {count}</title></rect><text x="{:.1}" y="{:.1}" font-size="10" font-family="sans-serif" text-anchor="end" transform="rotate(-25 {:.1} {:.1})">{}</text><text x="{:.1}" y="{:.1}" font-size="10" font-family="sans-serif" text-anchor="middle">{count}</text>"##,
+            r##"<rect class="mark" x="{x:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="{}"><title>{}: {count}</title></rect><text x="{:.1}" y="{:.1}" font-size="10" font-family="sans-serif" text-anchor="end" transform="rotate(-25 {:.1} {:.1})">{}</text><text x="{:.1}" y="{:.1}" font-size="10" font-family="sans-serif" text-anchor="middle">{count}</text>"##,
             slot * 0.7,
             HEIGHT - BOTTOM - y,
             PALETTE[i % PALETTE.len()],
@@ -205,7 +208,7 @@ pub fn bars(id: &str, title: &str, y_label: &str, items: &[(String, u64)]) -> St
     f.finish()
 }
 
-fn short_name(name: &str) -> String {
+pub(crate) fn short_name(name: &str) -> String {
     let s = name.replace('_', " ");
     if s.chars().count() > 18 {
         format!("{}…", s.chars().take(17).collect::<String>())
@@ -233,7 +236,7 @@ pub fn donut(id: &str, title: &str, items: &[(String, u64)]) -> String {
         if share >= 0.9999 {
             let _ = write!(
                 svg,
-                r##"<circle cx="{cx}" cy="{cy}" r="{}" fill="none" stroke="{color}" stroke-width="{}"/>"##,
+                r##"<circle class="mark" cx="{cx}" cy="{cy}" r="{}" fill="none" stroke="{color}" stroke-width="{}"/>"##,
                 (r + inner) / 2.0,
                 r - inner
             );
@@ -244,7 +247,7 @@ pub fn donut(id: &str, title: &str, items: &[(String, u64)]) -> String {
             let large = i32::from(sweep > std::f64::consts::PI);
             let _ = write!(
                 svg,
-                r##"<path d="M{:.2} {:.2} A{r} {r} 0 {large} 1 {:.2} {:.2} L{:.2} {:.2} A{inner} {inner} 0 {large} 0 {:.2} {:.2} Z" fill="{color}" stroke="#fff"><title>{}: {count} ({:.1}%)</title></path>"##,
+                r##"<path class="mark" d="M{:.2} {:.2} A{r} {r} 0 {large} 1 {:.2} {:.2} L{:.2} {:.2} A{inner} {inner} 0 {large} 0 {:.2} {:.2} Z" fill="{color}" stroke="#fff"><title>{}: {count} ({:.1}%)</title></path>"##,
                 o0.0,
                 o0.1,
                 o1.0,
@@ -328,7 +331,7 @@ pub fn scatter(
     let png = encode_png(w as u32, h as u32, &rgba);
     let _ = write!(
         f.svg,
-        r##"<image x="{LEFT}" y="{TOP}" width="{w}" height="{h}" preserveAspectRatio="none" href="data:image/png;base64,{}"/>"##,
+        r##"<image class="mark" x="{LEFT}" y="{TOP}" width="{w}" height="{h}" preserveAspectRatio="none" href="data:image/png;base64,{}"/>"##,
         base64::engine::general_purpose::STANDARD.encode(png)
     );
     f.finish()
