@@ -7,9 +7,11 @@
 use crate::error::{BpeError, Result};
 use rustc_hash::FxHashMap;
 
+use crate::added::Added;
 use crate::model::Model;
+use crate::Shape;
 
-const MAGIC: &[u8; 8] = b"PRBPE\x00\x00\x01";
+const MAGIC: &[u8; 8] = b"PRBPE\x00\x00\x02";
 
 fn put_u32(out: &mut Vec<u8>, v: u32) {
     out.extend_from_slice(&v.to_le_bytes());
@@ -20,13 +22,24 @@ fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
     out.extend_from_slice(b);
 }
 
-/// `model` and `guard` as bytes, labelled with the source file's digest.
-pub fn encode(model: &Model, guard: &str, source_digest: &str) -> Vec<u8> {
+/// `model`, its shape and added tokens as bytes, labelled with the source file's digest.
+pub fn encode(model: &Model, shape: Shape, added: &Added, source_digest: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(4 << 20);
     out.extend_from_slice(MAGIC);
     put_bytes(&mut out, source_digest.as_bytes());
     put_u32(&mut out, u32::from(model.ignore_merges));
-    put_bytes(&mut out, guard.as_bytes());
+    let (kind, param, nfc) = match shape {
+        Shape::ByteLevel { max_digits, nfc } => (0, max_digits as u32, nfc),
+        Shape::SentencePiece { prepend } => (1, u32::from(prepend), false),
+    };
+    put_u32(&mut out, kind);
+    put_u32(&mut out, param);
+    put_u32(&mut out, u32::from(nfc));
+    put_u32(&mut out, added.tokens().len() as u32);
+    for (content, id) in added.tokens() {
+        put_bytes(&mut out, content.as_bytes());
+        put_u32(&mut out, *id);
+    }
     put_u32(&mut out, model.token_bytes.len() as u32);
     for t in &model.token_bytes {
         put_bytes(&mut out, t);
@@ -98,9 +111,9 @@ fn ensure(ok: bool, what: &str) -> Result<()> {
     }
 }
 
-/// The model and guard in `bytes`, if they are intact and were compiled from the file
-/// with `source_digest`.
-pub fn decode(bytes: &[u8], source_digest: &str) -> Result<(Model, String)> {
+/// The model, shape and added tokens in `bytes`, if they are intact and were compiled
+/// from the file with `source_digest`.
+pub fn decode(bytes: &[u8], source_digest: &str) -> Result<(Model, Shape, Added)> {
     ensure(bytes.len() > MAGIC.len() + 32, "too short")?;
     let (body, digest) = bytes.split_at(bytes.len() - 32);
     ensure(blake3::hash(body).as_bytes() == digest, "digest mismatch")?;
@@ -111,7 +124,24 @@ pub fn decode(bytes: &[u8], source_digest: &str) -> Result<(Model, String)> {
         "made from another tokenizer file",
     )?;
     let ignore_merges = c.u32()? == 1;
-    let guard = String::from_utf8(c.bytes()?.to_vec()).map_err(|_| bad("guard"))?;
+    let (kind, param, nfc) = (c.u32()?, c.u32()?, c.u32()? == 1);
+    let shape = match kind {
+        0 => Shape::ByteLevel {
+            max_digits: param as usize,
+            nfc,
+        },
+        1 => Shape::SentencePiece {
+            prepend: param == 1,
+        },
+        _ => return Err(bad("unknown shape")),
+    };
+    let n_added = c.count(8)?;
+    let mut added = Vec::with_capacity(n_added);
+    for _ in 0..n_added {
+        let content = String::from_utf8(c.bytes()?.to_vec()).map_err(|_| bad("added token"))?;
+        ensure(!content.is_empty(), "empty added token")?;
+        added.push((content, c.u32()?));
+    }
     let n = c.count(4)?;
     let mut model = Model {
         token_bytes: Vec::with_capacity(n),
@@ -129,12 +159,8 @@ pub fn decode(bytes: &[u8], source_digest: &str) -> Result<(Model, String)> {
         }
         model.token_bytes.push(t.into());
     }
-    for b in 0..=255u8 {
-        model.byte_ids[b as usize] = match model.lookup(&[b]) {
-            Some(id) => id,
-            None => return Err(bad("a byte has no token")),
-        };
-    }
+    model.byte_ids =
+        crate::load::byte_ids(&model, shape).map_err(|_| bad("a byte has no token"))?;
     let m = c.count(16)?;
     model.merges.reserve(m);
     for _ in 0..m {
@@ -144,5 +170,5 @@ pub fn decode(bytes: &[u8], source_digest: &str) -> Result<(Model, String)> {
         model.merges.insert(pair, (rank, id));
     }
     ensure(c.at == body.len(), "trailing bytes")?;
-    Ok((model, guard))
+    Ok((model, shape, Added::new(added)))
 }

@@ -1,12 +1,14 @@
-//! An exact, fast encoder for Llama-3-style byte-level BPE tokenizers.
+//! An exact, fast encoder for the BPE tokenizers the recipes meet: Llama 3 and Qwen
+//! style byte-level BPE, and SentencePiece-style BPE with byte fallback (Llama 2, Gemma).
 //!
-//! It gives the same ids as `tokenizers` (`encode(text, add_special_tokens=False)`) for
-//! every text that contains no added token, and says so ([`Bpe::covers`]) so callers can
-//! send the rest to `tokenizers`. It is faster because it does only what these files
-//! need: a hand-written pre-tokenizer instead of a regex engine, no offsets, no
-//! normalizer pass, whole-word vocabulary hits and a per-thread word cache; and it can
-//! stop after the first N tokens.
+//! It gives the same ids as `tokenizers` (`encode(text, add_special_tokens=False)`),
+//! added tokens included, for every text it [`Bpe::covers`] (all texts, except texts a
+//! Qwen-style NFC normalizer would change), so callers send the rest to `tokenizers`.
+//! It is faster because it does only what these files need: a hand-written
+//! pre-tokenizer instead of a regex engine, no offsets, whole-word vocabulary hits and a
+//! per-thread word cache; and it can stop after the first N tokens.
 
+pub mod added;
 pub mod bytelevel;
 pub mod classes;
 pub mod compiled;
@@ -73,69 +75,95 @@ thread_local! {
     static CACHE: RefCell<Caches> = RefCell::new(Caches { model: 0, words: WordCache::default(), hot: Hot::new() });
 }
 
+/// What a tokenizer does to a text before its BPE merges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// Byte-level BPE over the pieces of a GPT-style split: Llama 3 (numbers in runs of
+    /// up to 3 digits, no normalizer) and Qwen (single digits, NFC first).
+    ByteLevel { max_digits: usize, nfc: bool },
+    /// SentencePiece-style BPE: every " " becomes "▁" (and one "▁" is prepended, Llama
+    /// 2), the whole text is one word, and a char missing from the vocabulary becomes its
+    /// UTF-8 bytes as `<0xXX>` tokens.
+    SentencePiece { prepend: bool },
+}
+
 pub struct Bpe {
     model: Model,
-    /// Every added token starts with this; texts containing it go to `tokenizers`.
-    guard: String,
+    shape: Shape,
+    added: added::Added,
+    /// SentencePiece: chars that some token has right before a "▁" (Gemma's `>▁</`).
+    /// A merge never joins a word to the "▁" starting the next one after any other char,
+    /// so the text is cut into words there and each word merged (and cached) alone.
+    sticky: Vec<char>,
     id: u64,
 }
 
 impl std::fmt::Debug for Bpe {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Bpe")
+            .field("shape", &self.shape)
             .field("vocab", &self.model.token_bytes.len())
             .field("merges", &self.model.merges.len())
-            .field("guard", &self.guard)
+            .field("added", &self.added.tokens().len())
             .finish()
     }
 }
+
+/// The metaspace SentencePiece models write for " ".
+const METASPACE_CHAR: char = '\u{2581}';
 
 impl Bpe {
     /// From a `tokenizer.json`'s bytes; an error says why this file is not supported.
     pub fn from_tokenizer_json(json: &[u8]) -> Result<Bpe> {
         let loaded = load::load(json)?;
-        let mut guard: Option<&str> = None;
-        for t in &loaded.added {
-            guard = Some(match guard {
-                None => &t.content,
-                Some(g) => {
-                    let common = g
-                        .char_indices()
-                        .zip(t.content.chars())
-                        .find(|((_, a), b)| a != b)
-                        .map_or(g.len().min(t.content.len()), |((i, _), _)| i);
-                    &g[..common]
+        Ok(Bpe::new(loaded.model, loaded.shape, loaded.added))
+    }
+
+    fn new(model: Model, shape: Shape, added: added::Added) -> Bpe {
+        let mut sticky = Vec::new();
+        if matches!(shape, Shape::SentencePiece { .. }) {
+            for token in model
+                .token_bytes
+                .iter()
+                .filter_map(|t| std::str::from_utf8(t).ok())
+            {
+                let mut prev = None;
+                for c in token.chars() {
+                    if c == METASPACE_CHAR {
+                        if let Some(p) = prev.filter(|&p| p != METASPACE_CHAR) {
+                            if !sticky.contains(&p) {
+                                sticky.push(p);
+                            }
+                        }
+                    }
+                    prev = Some(c);
                 }
-            });
+            }
         }
-        let guard = guard.unwrap_or("").to_owned();
-        if guard.is_empty() && !loaded.added.is_empty() {
-            return Err(error::unsupported(
-                "its added tokens share no common prefix to screen texts by",
-            ));
-        }
-        Ok(Bpe {
-            model: loaded.model,
-            guard,
+        Bpe {
+            model,
+            shape,
+            added,
+            sticky,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-        })
+        }
     }
 
     /// The compiled form of this encoder (see [`compiled`]), labelled with the digest of
     /// the tokenizer file it came from.
     pub fn to_compiled(&self, source_digest: &str) -> Vec<u8> {
-        compiled::encode(&self.model, &self.guard, source_digest)
+        compiled::encode(&self.model, self.shape, &self.added, source_digest)
     }
 
     /// An encoder from its compiled form; an error if the bytes are damaged, of another
     /// format version, or compiled from another file than `source_digest` names.
     pub fn from_compiled(bytes: &[u8], source_digest: &str) -> Result<Bpe> {
-        let (model, guard) = compiled::decode(bytes, source_digest)?;
-        Ok(Bpe {
-            model,
-            guard,
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-        })
+        let (model, shape, added) = compiled::decode(bytes, source_digest)?;
+        Ok(Bpe::new(model, shape, added))
+    }
+
+    pub fn shape(&self) -> Shape {
+        self.shape
     }
 
     /// The merge model (for tests that compare its two merge loops).
@@ -143,14 +171,93 @@ impl Bpe {
         &self.model
     }
 
-    /// Whether [`Bpe::encode`] is exact for `text` (it holds no added token).
+    /// Whether [`Bpe::encode`] is exact for `text`: always, except for a text that a
+    /// Qwen-style NFC normalizer would change (rare; `tokenizers` takes those).
     pub fn covers(&self, text: &str) -> bool {
-        self.guard.is_empty() || !text.contains(&self.guard)
+        match self.shape {
+            Shape::ByteLevel { nfc: true, .. } => {
+                text.is_ascii()
+                    || unicode_normalization::is_nfc_quick(text.chars())
+                        == unicode_normalization::IsNormalized::Yes
+            }
+            _ => true,
+        }
     }
 
     /// Appends the ids of `text` to `out`, stopping after the piece that brings `out` to
-    /// at least `limit` ids. Callers check [`Bpe::covers`] first.
+    /// at least `limit` ids (a SentencePiece text between added tokens is one piece).
+    /// Callers check [`Bpe::covers`] first.
     pub fn encode_into(&self, text: &str, limit: usize, out: &mut Vec<u32>) {
+        self.added.each(text, |segment| {
+            match segment {
+                added::Segment::Token(id) => out.push(id),
+                added::Segment::Text(t) => match self.shape {
+                    Shape::ByteLevel { max_digits, .. } => {
+                        self.encode_byte_level(t, max_digits, limit, out)
+                    }
+                    Shape::SentencePiece { prepend } => {
+                        self.encode_sentencepiece(t, prepend, limit, out)
+                    }
+                },
+            }
+            out.len() < limit
+        });
+    }
+
+    /// A SentencePiece text: normalized (" " -> "▁", one "▁" prepended for Llama 2),
+    /// cut into words where no merge can cross, each word merged on its own.
+    fn encode_sentencepiece(&self, text: &str, prepend: bool, limit: usize, out: &mut Vec<u32>) {
+        let mut norm = String::with_capacity(text.len() + 2 * text.len() / 5 + 3);
+        if prepend {
+            norm.push(METASPACE_CHAR);
+        }
+        norm.extend(
+            text.chars()
+                .map(|c| if c == ' ' { METASPACE_CHAR } else { c }),
+        );
+        self.with_cache(|words, _| {
+            let mut start = 0;
+            let mut prev = None;
+            for (i, c) in norm.char_indices() {
+                if c == METASPACE_CHAR
+                    && prev.is_some_and(|p| p != METASPACE_CHAR && !self.sticky.contains(&p))
+                {
+                    self.sentencepiece_word(&norm[start..i], words, out);
+                    start = i;
+                    if out.len() >= limit {
+                        return;
+                    }
+                }
+                prev = Some(c);
+            }
+            self.sentencepiece_word(&norm[start..], words, out);
+        });
+    }
+
+    /// One normalized word: chars to their tokens (or byte tokens), then merges.
+    fn sentencepiece_word(&self, word: &str, words: &mut WordCache, out: &mut Vec<u32>) {
+        if let Some(ids) = words.get(word.as_bytes()) {
+            out.extend_from_slice(ids);
+            return;
+        }
+        let mut syms = Vec::with_capacity(word.len());
+        let mut buf = [0u8; 4];
+        for c in word.chars() {
+            let c = c.encode_utf8(&mut buf);
+            match self.model.lookup(c.as_bytes()) {
+                Some(id) => syms.push(id),
+                None => syms.extend(c.bytes().map(|b| self.model.byte_ids[b as usize])),
+            }
+        }
+        let start = out.len();
+        self.model.merge_ids(syms, out);
+        if word.len() <= CACHE_WORD_BYTES {
+            words.insert(word.as_bytes().into(), out[start..].into());
+        }
+    }
+
+    /// This thread's word caches, emptied first if they belong to another model.
+    fn with_cache<R>(&self, f: impl FnOnce(&mut WordCache, &mut Hot) -> R) -> R {
         CACHE.with(|cache| {
             let mut cache = cache.borrow_mut();
             if cache.model != self.id {
@@ -162,7 +269,13 @@ impl Bpe {
                 cache.words.clear();
             }
             let Caches { words, hot, .. } = &mut *cache;
-            for piece in pretok::pieces(text) {
+            f(words, hot)
+        })
+    }
+
+    fn encode_byte_level(&self, text: &str, max_digits: usize, limit: usize, out: &mut Vec<u32>) {
+        self.with_cache(|words, hot| {
+            for piece in pretok::pieces_with(text, max_digits) {
                 if out.len() >= limit {
                     break;
                 }
@@ -215,9 +328,45 @@ impl Bpe {
         out.len()
     }
 
+    /// The ids of an ASCII `text` with each token's byte span in it, as `tokenizers`
+    /// reports offsets; `None` for other texts (non-ASCII, or holding an added token),
+    /// which callers send to `tokenizers`.
+    pub fn ascii_spans(&self, text: &str) -> Option<Vec<(u32, (usize, usize))>> {
+        if !text.is_ascii() || self.added.segments(text).len() > 1 {
+            return None;
+        }
+        let ids = self.encode(text);
+        let mut spans = Vec::with_capacity(ids.len());
+        let mut at = 0;
+        for (i, &id) in ids.iter().enumerate() {
+            let token = self.model.token_bytes.get(id as usize)?;
+            let len = match self.shape {
+                Shape::ByteLevel { .. } => token.len(),
+                // A byte token stands for one byte; otherwise each char of the token is
+                // one char of the text ("▁" for a space), less the prepended "▁".
+                Shape::SentencePiece { prepend } => {
+                    let chars = if self.model.byte_ids.contains(&id) {
+                        1
+                    } else {
+                        std::str::from_utf8(token).ok()?.chars().count()
+                    };
+                    chars - usize::from(prepend && i == 0)
+                }
+            };
+            // The prepended "▁" stands where the text's first char does.
+            let end = if i == 0 { (at + len).max(1) } else { at + len };
+            spans.push((id, (at, end)));
+            at += len;
+        }
+        (at == text.len()).then_some(spans)
+    }
+
     /// `tokenizers`' plain decode (byte-level decoder, lossy UTF-8); `None` if an id is
-    /// not one of the model's (e.g. an added token).
+    /// not one of the model's (e.g. an added token) or the model is not byte-level.
     pub fn decode(&self, ids: &[u32]) -> Option<String> {
+        if !matches!(self.shape, Shape::ByteLevel { .. }) {
+            return None;
+        }
         let mut bytes = Vec::with_capacity(ids.len() * 4);
         for &id in ids {
             let t = self.model.token_bytes.get(id as usize)?;

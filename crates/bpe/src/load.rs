@@ -1,7 +1,7 @@
-//! Reading a `tokenizer.json` into a [`Model`], only when the file describes exactly what
-//! this crate implements: no normalizer, the Llama 3 split regex then byte-level bytes,
-//! a plain byte-level BPE model and decoder. Anything else is refused with the reason, and
-//! callers use `tokenizers` instead.
+//! Reading a `tokenizer.json` into a [`Model`], only when the file describes exactly one
+//! of the shapes this crate implements ([`Shape`]): Llama 3 and Qwen style byte-level
+//! BPE, or SentencePiece-style BPE with byte fallback (Llama 2, Gemma). Anything else is
+//! refused with the reason, and callers use `tokenizers` instead.
 
 use std::borrow::Cow;
 
@@ -10,9 +10,11 @@ use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::added::{Added, AddedToken};
 use crate::bytelevel;
 use crate::model::Model;
-use crate::pretok::LLAMA3_PATTERN;
+use crate::pretok::{LLAMA3_PATTERN, QWEN_PATTERN};
+use crate::Shape;
 
 #[derive(Deserialize)]
 struct File<'a> {
@@ -92,17 +94,13 @@ enum MergeJson<'a> {
     Pair(#[serde(borrow)] Cow<'a, str>, #[serde(borrow)] Cow<'a, str>),
 }
 
-#[derive(Deserialize)]
-pub struct AddedToken {
-    pub id: u32,
-    pub content: String,
-}
-
 fn field<'v>(v: &'v Value, key: &str) -> &'v Value {
     v.get(key).unwrap_or(&Value::Null)
 }
 
-fn check_pre_tokenizer(p: &Value) -> Result<()> {
+/// The pre-tokenizer of a byte-level file: the longest digit run its Split keeps
+/// together (3 for Llama 3, 1 for Qwen).
+fn byte_level_pre_tokenizer(p: &Value) -> Result<usize> {
     let parts = match field(p, "type").as_str() {
         Some("Sequence") => field(p, "pretokenizers")
             .as_array()
@@ -118,14 +116,21 @@ fn check_pre_tokenizer(p: &Value) -> Result<()> {
             "pre_tokenizer is not exactly (Split, ByteLevel)",
         ));
     };
+    let regex = field(field(split, "pattern"), "Regex");
+    let digits = if regex == LLAMA3_PATTERN {
+        3
+    } else if regex == QWEN_PATTERN {
+        1
+    } else {
+        return Err(unsupported(
+            "pre_tokenizer's Split is neither Llama 3's nor Qwen's regex",
+        ));
+    };
     if field(split, "type") != "Split"
-        || field(field(split, "pattern"), "Regex") != LLAMA3_PATTERN
         || field(split, "behavior") != "Isolated"
         || field(split, "invert") != false
     {
-        return Err(unsupported(
-            "pre_tokenizer's Split is not Llama 3's regex, isolated",
-        ));
+        return Err(unsupported("pre_tokenizer's Split is not isolated"));
     }
     if field(bytelevel, "type") != "ByteLevel"
         || field(bytelevel, "add_prefix_space") != false
@@ -135,36 +140,89 @@ fn check_pre_tokenizer(p: &Value) -> Result<()> {
             "pre_tokenizer's ByteLevel adds a prefix space or its own regex",
         ));
     }
-    Ok(())
+    Ok(digits)
+}
+
+/// `Replace " " -> "▁"`.
+fn is_space_to_metaspace(n: &Value) -> bool {
+    field(n, "type") == "Replace"
+        && field(field(n, "pattern"), "String") == " "
+        && field(n, "content") == "\u{2581}"
+}
+
+/// The SentencePiece normalizers: Llama 2's (Prepend "▁", Replace " " -> "▁") and
+/// Gemma's (the Replace alone). Whether a "▁" is prepended.
+fn sentencepiece_normalizer(n: &Value) -> Option<bool> {
+    if is_space_to_metaspace(n) {
+        return Some(false);
+    }
+    let parts = field(n, "normalizers").as_array()?;
+    match (field(n, "type").as_str(), parts.as_slice()) {
+        (Some("Sequence"), [prepend, replace])
+            if field(prepend, "type") == "Prepend"
+                && field(prepend, "prepend") == "\u{2581}"
+                && is_space_to_metaspace(replace) =>
+        {
+            Some(true)
+        }
+        _ => None,
+    }
+}
+
+/// The shape of the file's text pipeline, or why it is not one of ours.
+fn shape(f: &File) -> Result<Shape> {
+    if f.model.byte_fallback {
+        let prepend = sentencepiece_normalizer(&f.normalizer).ok_or_else(|| {
+            unsupported("a byte-fallback model without a SentencePiece normalizer")
+        })?;
+        // Gemma splits on " " after the normalizer made every " " a "▁": nothing to split.
+        let p = &f.pre_tokenizer;
+        let noop_split = field(p, "type") == "Split"
+            && field(field(p, "pattern"), "String") == " "
+            && field(p, "invert") == false;
+        if !p.is_null() && !noop_split {
+            return Err(unsupported(
+                "a byte-fallback model with a pre-tokenizer that splits",
+            ));
+        }
+        return Ok(Shape::SentencePiece { prepend });
+    }
+    let nfc = match field(&f.normalizer, "type").as_str() {
+        _ if f.normalizer.is_null() => false,
+        Some("NFC") => true,
+        _ => return Err(unsupported("its normalizer is neither none nor NFC")),
+    };
+    let max_digits = byte_level_pre_tokenizer(&f.pre_tokenizer)?;
+    if field(&f.decoder, "type") != "ByteLevel" {
+        return Err(unsupported("its decoder is not ByteLevel"));
+    }
+    Ok(Shape::ByteLevel { max_digits, nfc })
 }
 
 pub struct Loaded {
     pub model: Model,
-    pub added: Vec<AddedToken>,
+    pub shape: Shape,
+    pub added: Added,
 }
 
 /// The model in `json`, or why this crate cannot encode with it exactly.
 pub fn load(json: &[u8]) -> Result<Loaded> {
     let f: File =
         serde_json::from_slice(json).map_err(|e| damaged(format!("not a tokenizer.json: {e}")))?;
-    if !f.normalizer.is_null() {
-        return Err(unsupported("it has a normalizer"));
-    }
-    check_pre_tokenizer(&f.pre_tokenizer)?;
-    if field(&f.decoder, "type") != "ByteLevel" {
-        return Err(unsupported("its decoder is not ByteLevel"));
-    }
+    let shape = shape(&f)?;
+    let added = Added::from_entries(&f.added_tokens, !f.normalizer.is_null())?;
     let m = f.model;
+    let no_affix = |a: &Option<String>| a.as_deref().is_none_or(str::is_empty);
     if m.kind != "BPE"
         || m.dropout.is_some()
-        || m.byte_fallback
-        || m.continuing_subword_prefix.is_some()
-        || m.end_of_word_suffix.is_some()
+        || !no_affix(&m.continuing_subword_prefix)
+        || !no_affix(&m.end_of_word_suffix)
     {
         return Err(unsupported(
-            "its model is not a plain BPE (type, dropout, byte_fallback or affixes)",
+            "its model is not a plain BPE (type, dropout or affixes)",
         ));
     }
+    let byte_level = matches!(shape, Shape::ByteLevel { .. });
     let alphabet = bytelevel::byte_chars();
     let size = m
         .vocab
@@ -195,20 +253,20 @@ pub fn load(json: &[u8]) -> Result<Loaded> {
     let mut by_str: FxHashMap<&str, u32> = FxHashMap::default();
     by_str.reserve(m.vocab.0.len());
     for (s, id) in &m.vocab.0 {
-        let bytes = bytelevel::to_bytes(s, &alphabet).ok_or_else(|| {
-            unsupported(format!(
-                "vocab entry {s:?} is not in the byte-level alphabet"
-            ))
-        })?;
+        let bytes = if byte_level {
+            bytelevel::to_bytes(s, &alphabet).ok_or_else(|| {
+                unsupported(format!(
+                    "vocab entry {s:?} is not in the byte-level alphabet"
+                ))
+            })?
+        } else {
+            s.as_bytes().to_vec()
+        };
         model.insert(&bytes, *id);
         model.token_bytes[*id as usize] = bytes.into();
         by_str.insert(s.as_ref(), *id);
     }
-    for b in 0..=255u8 {
-        model.byte_ids[b as usize] = model
-            .lookup(&[b])
-            .ok_or_else(|| unsupported(format!("byte {b:#04x} has no token")))?;
-    }
+    model.byte_ids = byte_ids(&model, shape).map_err(unsupported)?;
     model.merges.reserve(m.merges.len());
     let mut joined = String::new();
     for (rank, merge) in m.merges.iter().enumerate() {
@@ -235,6 +293,22 @@ pub fn load(json: &[u8]) -> Result<Loaded> {
     }
     Ok(Loaded {
         model,
-        added: f.added_tokens,
+        shape,
+        added,
     })
+}
+
+/// The token of each byte: the byte itself (byte-level), or `<0xXX>` (byte fallback).
+pub fn byte_ids(model: &Model, shape: Shape) -> Result<[u32; 256], String> {
+    let mut ids = [0; 256];
+    for b in 0..=255u8 {
+        let token = match shape {
+            Shape::ByteLevel { .. } => vec![b],
+            Shape::SentencePiece { .. } => format!("<0x{b:02X}>").into_bytes(),
+        };
+        ids[b as usize] = model
+            .lookup(&token)
+            .ok_or_else(|| format!("byte {b:#04x} has no token"))?;
+    }
+    Ok(ids)
 }

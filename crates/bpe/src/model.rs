@@ -14,7 +14,7 @@ pub struct Model {
     /// memory access per lookup, no compare through a pointer), longer ones boxed.
     pub short: FxHashMap<u128, u32>,
     pub long: FxHashMap<Box<[u8]>, u32>,
-    /// The id of each single byte.
+    /// The id of each single byte (a SentencePiece model's `<0xXX>` byte-fallback tokens).
     pub byte_ids: [u32; 256],
     /// (left id, right id) -> (rank, merged id).
     pub merges: FxHashMap<u64, (u32, u32)>,
@@ -77,7 +77,23 @@ impl Model {
     /// The merge loop as a scan for the lowest rank: quadratic, and the fastest for the
     /// short pieces text is made of.
     pub fn merge_by_scan(&self, word: &[u8], out: &mut Vec<u32>) {
-        let mut syms: Vec<u32> = word.iter().map(|&b| self.byte_ids[b as usize]).collect();
+        self.scan_ids(
+            word.iter().map(|&b| self.byte_ids[b as usize]).collect(),
+            out,
+        );
+    }
+
+    /// The merges of a word given as its first symbols (byte tokens, or a SentencePiece
+    /// model's chars), by scan or by heap as its length suits.
+    pub fn merge_ids(&self, syms: Vec<u32>, out: &mut Vec<u32>) {
+        if syms.len() > SCAN_MAX {
+            self.heap_ids(syms, out);
+        } else {
+            self.scan_ids(syms, out);
+        }
+    }
+
+    fn scan_ids(&self, mut syms: Vec<u32>, out: &mut Vec<u32>) {
         // ranks[i]: the rank of merging syms[i] with syms[i + 1].
         let mut ranks: Vec<(u32, u32)> = syms
             .windows(2)
@@ -114,9 +130,15 @@ impl Model {
     /// piece of a million letters takes a fraction of a second, not minutes. Candidates
     /// made stale by an earlier merge are recognised and skipped when popped.
     pub fn merge_with_heap(&self, word: &[u8], out: &mut Vec<u32>) {
+        self.heap_ids(
+            word.iter().map(|&b| self.byte_ids[b as usize]).collect(),
+            out,
+        );
+    }
+
+    fn heap_ids(&self, mut sym: Vec<u32>, out: &mut Vec<u32>) {
         const END: u32 = u32::MAX;
-        let n = word.len();
-        let mut sym: Vec<u32> = word.iter().map(|&b| self.byte_ids[b as usize]).collect();
+        let n = sym.len();
         let mut next: Vec<u32> = (1..=n as u32)
             .map(|i| if i as usize == n { END } else { i })
             .collect();

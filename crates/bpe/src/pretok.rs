@@ -9,15 +9,30 @@ use crate::classes::{class, folds_to, Class};
 /// The exact pattern this module implements; a tokenizer with another one is refused.
 pub const LLAMA3_PATTERN: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
+/// Qwen 2/2.5/3's pattern: Llama 3's with single digits.
+pub const QWEN_PATTERN: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+
 /// Pieces of a text, as byte ranges, in order.
 #[derive(Debug, Clone)]
 pub struct Pieces<'t> {
     text: &'t str,
     pos: usize,
+    max_digits: usize,
 }
 
+/// Llama 3's pieces (numbers in runs of up to three digits).
 pub fn pieces(text: &str) -> Pieces<'_> {
-    Pieces { text, pos: 0 }
+    pieces_with(text, 3)
+}
+
+/// The pieces of the same pattern with `\p{N}{1,max_digits}` for numbers: Qwen's
+/// pattern has `\p{N}`, one digit per piece ([`QWEN_PATTERN`]).
+pub fn pieces_with(text: &str, max_digits: usize) -> Pieces<'_> {
+    Pieces {
+        text,
+        pos: 0,
+        max_digits: max_digits.max(1),
+    }
 }
 
 #[inline]
@@ -52,7 +67,7 @@ fn is_space(c: Class) -> bool {
 }
 
 /// The end of the piece starting at `i` (`i < text.len()`).
-fn piece_end(text: &str, i: usize) -> usize {
+fn piece_end(text: &str, i: usize, max_digits: usize) -> usize {
     let c0 = char_at(text, i).expect("in bounds");
     let k0 = class(c0);
     let i1 = i + c0.len_utf8();
@@ -86,10 +101,10 @@ fn piece_end(text: &str, i: usize) -> usize {
     if k0 == Class::Letter {
         return run_end(text, i1, |k| k == Class::Letter);
     }
-    // 3. \p{N}{1,3}
+    // 3. \p{N}{1,3} (Qwen: \p{N})
     if k0 == Class::Number {
         let mut end = i1;
-        for _ in 0..2 {
+        for _ in 1..max_digits {
             match char_at(text, end) {
                 Some(c) if class(c) == Class::Number => end += c.len_utf8(),
                 _ => break,
@@ -135,7 +150,7 @@ impl<'t> Iterator for Pieces<'t> {
             return None;
         }
         let start = self.pos;
-        self.pos = piece_end(self.text, start);
+        self.pos = piece_end(self.text, start, self.max_digits);
         Some(&self.text[start..self.pos])
     }
 }
@@ -159,5 +174,7 @@ mod tests {
         assert_eq!(split("I'LL it'ſ"), ["I", "'LL", " it", "'ſ"]);
         assert_eq!(split(" ,x"), [" ,", "x"]);
         assert_eq!(split(""), Vec::<&str>::new());
+        let qwen: Vec<&str> = pieces_with("ab 123.5", 1).collect();
+        assert_eq!(qwen, ["ab", " ", "1", "2", "3", ".", "5"]);
     }
 }

@@ -60,15 +60,14 @@ fn our_pieces(text: &str) -> Vec<(usize, usize)> {
 
 fn assert_same(text: &str) {
     let fast = &both().1;
-    assert!(
-        fast.covers(text),
-        "test text holds an added token: {text:?}"
-    );
-    assert_eq!(
-        our_pieces(text),
-        reference_pieces(text),
-        "pieces of {text:?}"
-    );
+    assert!(fast.covers(text), "{text:?} is not covered");
+    if !text.contains("<|") {
+        assert_eq!(
+            our_pieces(text),
+            reference_pieces(text),
+            "pieces of {text:?}"
+        );
+    }
     let ids = reference_ids(text);
     assert_eq!(fast.encode(text), ids, "ids of {text:?}");
     for limit in [1, 7, 160] {
@@ -78,20 +77,26 @@ fn assert_same(text: &str) {
         assert_eq!(head[..], ids[..head.len()], "first {limit} ids of {text:?}");
     }
     let decoded = both().0.decode(&ids, false).expect("decode");
-    assert_eq!(fast.decode(&ids).as_deref(), Some(decoded.as_str()));
+    match fast.decode(&ids) {
+        Some(ours) => assert_eq!(ours, decoded),
+        // Added tokens are decoded by tokenizers.
+        None => assert!(ids.iter().any(|&id| id >= 128_000), "{text:?}"),
+    }
 }
 
-/// Each code point next to letters, digits, spaces, newlines, punctuation, apostrophes
-/// and the end of the text, in blocks of 64 code points per text.
+/// Each code point of the BMP and the SMP, and every 61st beyond (CJK extensions,
+/// unassigned and private-use code points, each class alike), next to letters, digits,
+/// spaces, newlines, punctuation, apostrophes and the end of the text, in blocks of 64
+/// code points per text.
 #[test]
 fn every_code_point_in_context() {
-    let chars: Vec<char> = (0..=0x10FFFFu32).filter_map(char::from_u32).collect();
+    let chars: Vec<char> = (0..=0x10FFFFu32)
+        .filter(|&c| c < 0x20000 || c % 61 == 0)
+        .filter_map(char::from_u32)
+        .collect();
     for block in chars.chunks(64) {
         let mut text = String::new();
         for &c in block {
-            if c == '<' {
-                continue; // "<|" would start an added token
-            }
             for pat in [
                 "a{}b", "{}1", "7{}", " {}x", "\n{}", "{}\n\n", "'{}{} ", "x'{}", ", {}  ",
                 "\t{}\r\n", "{}{}{}",
@@ -183,12 +188,20 @@ fn every_fixture_row() {
     assert!(n > 1000, "only {n} fixture texts");
 }
 
+/// Added tokens are cut out of the text as tokenizers cuts them, leftmost-longest, with
+/// the text between them encoded on its own.
 #[test]
-fn texts_with_added_tokens_are_not_covered() {
-    let fast = &both().1;
-    assert!(!fast.covers("a <|begin_of_text|> b"));
-    assert!(!fast.covers("<|"));
-    assert!(fast.covers("a < | b"));
+fn texts_with_added_tokens() {
+    for text in [
+        "a <|begin_of_text|> b",
+        "<|",
+        "<|eot_id|><|eot_id|>x",
+        "title <|python_tag|>code<|eom_id|>",
+        "<|reserved_special_token_10|>0<|reserved_special_token_1|>",
+        "a < | b <|not_a_token|>",
+    ] {
+        assert_same(text);
+    }
 }
 
 fn alphabet() -> impl Strategy<Value = char> {
@@ -198,7 +211,7 @@ fn alphabet() -> impl Strategy<Value = char> {
         2 => proptest::char::range('0', '9'),
         3 => Just(' '),
         1 => prop::sample::select(vec!['\n', '\r', '\t', '\'', 'ſ', 'S', '.', ',', '!', '-', '$', '"', '\u{a0}', '\u{3000}', '\u{2028}', '\u{85}', '\u{1c}', '\u{200b}', '\u{301}', 'é', 'ß', 'Ω', '中', '½', '²', '٣', '👍', '™', '®', '°', '×']),
-        1 => any::<char>().prop_filter("no added-token opener", |c| *c != '<'),
+        1 => any::<char>(),
     ]
 }
 

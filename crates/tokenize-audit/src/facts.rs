@@ -1,19 +1,11 @@
 //! Token facts: how tokenizers treat prices and prompts.
 
+use pricer_tokenizer::Encoder;
 use serde::Serialize;
-use tokenizers::Tokenizer;
 
 /// The prompt's ending around a price, as every prompt has it.
 fn priced(p: u32) -> String {
     format!("Price is ${p}.00")
-}
-
-fn count(tok: &Tokenizer, text: &str) -> anyhow::Result<usize> {
-    Ok(tok
-        .encode_fast(text, false)
-        .map_err(|e| anyhow::anyhow!("encode failed: {e}"))?
-        .get_ids()
-        .len())
 }
 
 /// How a tokenizer encodes the prices 1..=999 where prompts show them
@@ -29,19 +21,16 @@ pub struct PriceFacts {
     pub max_tokens_per_price: u32,
 }
 
-pub fn price_facts(name: &str, tok: &Tokenizer) -> anyhow::Result<PriceFacts> {
+pub fn price_facts(name: &str, enc: &Encoder) -> anyhow::Result<PriceFacts> {
     let start = "Price is $".len();
     let mut per_price = Vec::with_capacity(999);
     for p in 1..=999u32 {
         let text = priced(p);
         let end = start + p.to_string().len();
-        let enc = tok
-            .encode(text.as_str(), false)
-            .map_err(|e| anyhow::anyhow!("encode failed: {e}"))?;
         let covering = enc
-            .get_offsets()
+            .encode_with_spans(&text)?
             .iter()
-            .filter(|(s, e)| *s < end && *e > start)
+            .filter(|(_, (s, e))| *s < end && *e > start)
             .count();
         per_price.push(covering as u32);
     }
@@ -71,12 +60,12 @@ pub struct PromptTokens {
 
 pub fn prompt_tokens(
     name: &str,
-    tok: &Tokenizer,
+    enc: &Encoder,
     prompts: &[String],
 ) -> anyhow::Result<PromptTokens> {
     let counts: Vec<usize> = prompts
         .iter()
-        .map(|p| count(tok, p))
+        .map(|p| enc.count(p))
         .collect::<anyhow::Result<_>>()?;
     Ok(PromptTokens {
         tokenizer: name.to_owned(),
@@ -99,18 +88,13 @@ pub struct TailView {
     pub pieces: Vec<String>,
 }
 
-pub fn tail(tok: &Tokenizer, text: &str, n: usize) -> anyhow::Result<TailView> {
-    let enc = tok
-        .encode_fast(text, false)
-        .map_err(|e| anyhow::anyhow!("encode failed: {e}"))?;
-    let ids = enc.get_ids();
+/// `enc` decodes as `tokenizers` does (no clean-up of spaces).
+pub fn tail(enc: &Encoder, text: &str, n: usize) -> anyhow::Result<TailView> {
+    let ids = enc.encode(text)?;
     let ids = ids[ids.len().saturating_sub(n)..].to_vec();
     let pieces = ids
         .iter()
-        .map(|id| {
-            tok.decode(&[*id], false)
-                .map_err(|e| anyhow::anyhow!("decode failed: {e}"))
-        })
+        .map(|id| enc.decode(&[*id]))
         .collect::<anyhow::Result<_>>()?;
     Ok(TailView {
         text: text.to_owned(),

@@ -12,7 +12,7 @@ use pricer_core::jsonl::file_info;
 use pricer_core::manifest::{Counts, InputRef, Manifest};
 use pricer_core::stage::{Output, Plan, Stage};
 use pricer_core::{obs, Item};
-use pricer_tokenizer::{LoadedTokenizer, TokenizerSource};
+use pricer_tokenizer::{Encoder, EncoderChoice, LoadedTokenizer, TokenizerSource};
 use serde::Serialize;
 
 use crate::balance::{balance, Balance};
@@ -99,7 +99,14 @@ pub struct Audit {
     pub balance: Option<Balance>,
 }
 
+/// The audit's view of a tokenizer: the fast encoder where exact, decoding as
+/// `tokenizers` does (token pieces shown as they are, no clean-up).
+fn encoder(tok: &LoadedTokenizer) -> Encoder<'_> {
+    Encoder::new(tok, EncoderChoice::Fast, false)
+}
+
 pub fn audit(cfg: &AuditStage) -> Result<(Audit, Vec<(f32, f32)>)> {
+    let recipe = encoder(&cfg.recipe);
     let mut acc = Accumulator::default();
     let mut sample: Vec<String> = Vec::new();
     let mut views = Vec::new();
@@ -110,26 +117,25 @@ pub fn audit(cfg: &AuditStage) -> Result<(Audit, Vec<(f32, f32)>)> {
             sample.push(item.prompt.clone());
         }
         if cfg.views.contains(&pos) {
-            views.push((pos, tail(cfg.recipe.reference()?, &item.prompt, 10)?));
+            views.push((pos, tail(&recipe, &item.prompt, 10)?));
         }
     }
     // One tokenizer in memory at a time; the work on each runs in parallel.
     let (f, p) = rayon::join(
-        || price_facts(&cfg.recipe_name, cfg.recipe.reference()?),
-        || prompt_tokens(&cfg.recipe_name, cfg.recipe.reference()?, &sample),
+        || price_facts(&cfg.recipe_name, &recipe),
+        || prompt_tokens(&cfg.recipe_name, &recipe, &sample),
     );
-    let (mut price_facts_all, mut prompt_tokens_all) = (vec![f?], vec![p?]);
+    let (mut all_facts, mut all_tokens) = (vec![f?], vec![p?]);
     for (name, path) in &cfg.compare {
         let tok = pricer_tokenizer::load(&TokenizerSource::Path(path.clone()))?;
+        let enc = encoder(&tok);
         let (f, p) = rayon::join(
-            || price_facts(name, tok.reference()?),
-            || prompt_tokens(name, tok.reference()?, &sample),
+            || price_facts(name, &enc),
+            || prompt_tokens(name, &enc, &sample),
         );
-        price_facts_all.push(f?);
-        prompt_tokens_all.push(p?);
+        all_facts.push(f?);
+        all_tokens.push(p?);
     }
-    let (price_facts, prompt_tokens): (Vec<PriceFacts>, Vec<PromptTokens>) =
-        (price_facts_all, prompt_tokens_all);
     let test_head = match cfg.test_path() {
         Some(test) => {
             let prices: Vec<f64> = ArtifactReader::<Item>::open(test)?
@@ -158,9 +164,9 @@ pub fn audit(cfg: &AuditStage) -> Result<(Audit, Vec<(f32, f32)>)> {
         run: cfg.run_summary(),
         balance,
         recipe_tokenizer: cfg.recipe_name.clone(),
-        price_facts,
-        prompt_tokens,
-        known_tail: tail(cfg.recipe.reference()?, KNOWN_TAIL_TEXT, 10)?,
+        price_facts: all_facts,
+        prompt_tokens: all_tokens,
+        known_tail: tail(&recipe, KNOWN_TAIL_TEXT, 10)?,
         item_views: views,
         stats: acc.finish(),
         test_head,

@@ -82,6 +82,24 @@ impl<'t> Encoder<'t> {
         }
     }
 
+    /// The ids of `text` with each token's byte span in it (`tokenizers`' offsets).
+    pub fn encode_with_spans(&self, text: &str) -> Result<Vec<(u32, (usize, usize))>> {
+        if let Some(spans) = self.fast_for(text).and_then(|b| b.ascii_spans(text)) {
+            return Ok(spans);
+        }
+        let enc = self
+            .tokenizer
+            .reference()?
+            .encode(text, false)
+            .map_err(|e| anyhow::anyhow!("encode failed: {e}"))?;
+        Ok(enc
+            .get_ids()
+            .iter()
+            .copied()
+            .zip(enc.get_offsets().iter().copied())
+            .collect())
+    }
+
     /// `decode(ids)`: plain decode (special tokens kept), then `clean_up_tokenization`
     /// when configured.
     pub fn decode(&self, ids: &[u32]) -> Result<String> {
