@@ -41,7 +41,7 @@ pub fn encode(model: &Model, shape: Shape, added: &Added, source_digest: &str) -
         put_u32(&mut out, *id);
     }
     put_u32(&mut out, model.token_bytes.len() as u32);
-    for t in &model.token_bytes {
+    for t in model.token_bytes.iter() {
         put_bytes(&mut out, t);
     }
     let mut merges: Vec<(u64, (u32, u32))> = model.merges.iter().map(|(k, v)| (*k, *v)).collect();
@@ -144,7 +144,7 @@ pub fn decode(bytes: &[u8], source_digest: &str) -> Result<(Model, Shape, Added)
     }
     let n = c.count(4)?;
     let mut model = Model {
-        token_bytes: Vec::with_capacity(n),
+        token_bytes: crate::model::Tokens::with_capacity(n, body.len() / 4),
         short: FxHashMap::default(),
         long: FxHashMap::default(),
         byte_ids: [0; 256],
@@ -157,7 +157,7 @@ pub fn decode(bytes: &[u8], source_digest: &str) -> Result<(Model, Shape, Added)
         if !t.is_empty() {
             model.insert(t, id as u32);
         }
-        model.token_bytes.push(t.into());
+        model.token_bytes.push(t);
     }
     model.byte_ids =
         crate::load::byte_ids(&model, shape).map_err(|_| bad("a byte has no token"))?;

@@ -241,7 +241,7 @@ pub fn load(json: &[u8]) -> Result<Loaded> {
         )));
     }
     let mut model = Model {
-        token_bytes: vec![Box::default(); size],
+        token_bytes: crate::model::Tokens::default(),
         short: FxHashMap::default(),
         long: FxHashMap::default(),
         byte_ids: [0; 256],
@@ -250,6 +250,7 @@ pub fn load(json: &[u8]) -> Result<Loaded> {
     };
     model.short.reserve(m.vocab.0.len());
     // Merges name tokens by their vocab strings: look them up as written.
+    let mut by_id: Vec<Vec<u8>> = vec![Vec::new(); size];
     let mut by_str: FxHashMap<&str, u32> = FxHashMap::default();
     by_str.reserve(m.vocab.0.len());
     for (s, id) in &m.vocab.0 {
@@ -263,8 +264,11 @@ pub fn load(json: &[u8]) -> Result<Loaded> {
             s.as_bytes().to_vec()
         };
         model.insert(&bytes, *id);
-        model.token_bytes[*id as usize] = bytes.into();
+        by_id[*id as usize] = bytes;
         by_str.insert(s.as_ref(), *id);
+    }
+    for t in &by_id {
+        model.token_bytes.push(t);
     }
     model.byte_ids = byte_ids(&model, shape).map_err(unsupported)?;
     model.merges.reserve(m.merges.len());

@@ -7,9 +7,57 @@ use std::collections::BinaryHeap;
 
 use rustc_hash::FxHashMap;
 
+/// Token bytes by id in one buffer (a vocabulary of 262,144 tokens is one allocation,
+/// not 262,144).
+#[derive(Debug, Default, Clone)]
+pub struct Tokens {
+    data: Vec<u8>,
+    /// `ends[id]`: where token `id`'s bytes end in `data` (they start at `ends[id - 1]`).
+    ends: Vec<u32>,
+}
+
+impl Tokens {
+    pub fn with_capacity(tokens: usize, bytes: usize) -> Tokens {
+        Tokens {
+            data: Vec::with_capacity(bytes),
+            ends: Vec::with_capacity(tokens),
+        }
+    }
+
+    /// Appends the next id's bytes (empty for an id the model does not define).
+    pub fn push(&mut self, token: &[u8]) {
+        self.data.extend_from_slice(token);
+        self.ends.push(self.data.len() as u32);
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The bytes of `id`, if the model has that id.
+    #[inline]
+    pub fn get(&self, id: usize) -> Option<&[u8]> {
+        let end = *self.ends.get(id)? as usize;
+        let start = if id == 0 {
+            0
+        } else {
+            self.ends[id - 1] as usize
+        };
+        Some(&self.data[start..end])
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+}
+
 pub struct Model {
     /// Token bytes by id (empty for ids the model does not define).
-    pub token_bytes: Vec<Box<[u8]>>,
+    pub token_bytes: Tokens,
     /// Byte string -> id: strings of up to 15 bytes packed into the key itself (one
     /// memory access per lookup, no compare through a pointer), longer ones boxed.
     pub short: FxHashMap<u128, u32>,

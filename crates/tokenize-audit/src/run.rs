@@ -13,6 +13,7 @@ use pricer_core::manifest::{Counts, InputRef, Manifest};
 use pricer_core::stage::{Output, Plan, Stage};
 use pricer_core::{obs, Item};
 use pricer_tokenizer::{Encoder, EncoderChoice, LoadedTokenizer, TokenizerSource};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::balance::{balance, Balance};
@@ -43,7 +44,7 @@ pub struct AuditStage {
     pub out_dir: PathBuf,
     pub recipe_name: String,
     pub recipe: Arc<LoadedTokenizer>,
-    /// Other tokenizers, loaded one at a time (Gemma 3's alone takes ~300 MB).
+    /// Other tokenizers, compared on the prompts (loaded from their compiled forms).
     pub compare: Vec<(String, PathBuf)>,
     pub compare_sample: usize,
     /// Items (by position) shown with their last 10 tokens.
@@ -120,22 +121,24 @@ pub fn audit(cfg: &AuditStage) -> Result<(Audit, Vec<(f32, f32)>)> {
             views.push((pos, tail(&recipe, &item.prompt, 10)?));
         }
     }
-    // One tokenizer in memory at a time; the work on each runs in parallel.
-    let (f, p) = rayon::join(
-        || price_facts(&cfg.recipe_name, &recipe),
-        || prompt_tokens(&cfg.recipe_name, &recipe, &sample),
+    // Each tokenizer loads from its compiled form and encodes on its own core.
+    let figures = |name: &str, enc: &Encoder| -> Result<(PriceFacts, PromptTokens)> {
+        Ok((price_facts(name, enc)?, prompt_tokens(name, enc, &sample)?))
+    };
+    let (recipe_figures, compared) = rayon::join(
+        || figures(&cfg.recipe_name, &recipe),
+        || {
+            cfg.compare
+                .par_iter()
+                .map(|(name, path)| {
+                    let tok = pricer_tokenizer::load(&TokenizerSource::Path(path.clone()))?;
+                    figures(name, &encoder(&tok))
+                })
+                .collect::<Result<Vec<_>>>()
+        },
     );
-    let (mut all_facts, mut all_tokens) = (vec![f?], vec![p?]);
-    for (name, path) in &cfg.compare {
-        let tok = pricer_tokenizer::load(&TokenizerSource::Path(path.clone()))?;
-        let enc = encoder(&tok);
-        let (f, p) = rayon::join(
-            || price_facts(name, &enc),
-            || prompt_tokens(name, &enc, &sample),
-        );
-        all_facts.push(f?);
-        all_tokens.push(p?);
-    }
+    let (all_facts, all_tokens): (Vec<PriceFacts>, Vec<PromptTokens>) =
+        std::iter::once(recipe_figures?).chain(compared?).unzip();
     let test_head = match cfg.test_path() {
         Some(test) => {
             let prices: Vec<f64> = ArtifactReader::<Item>::open(test)?

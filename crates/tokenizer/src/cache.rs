@@ -19,26 +19,32 @@ pub fn cache_dir() -> Option<PathBuf> {
     }
 }
 
-/// The fast encoder for the tokenizer file `json` with `digest`: from its compiled form
-/// in the cache when that is intact, else compiled from the JSON and cached (best effort,
-/// atomically, so readers never see half a file).
-pub fn fast_encoder(json: &[u8], digest: &str) -> Result<Bpe, BpeError> {
+/// The fast encoder for the tokenizer file with `digest`: from its compiled form in the
+/// cache when that is intact, else compiled from the JSON (`json()` is called only then)
+/// and cached (best effort, atomically, so readers never see half a file).
+pub fn fast_encoder<'j>(
+    digest: &str,
+    json: impl FnOnce() -> anyhow::Result<&'j [u8]>,
+) -> anyhow::Result<Result<Bpe, BpeError>> {
     let cached = cache_dir().map(|d| d.join(format!("bpe-{digest}.bin")));
     if let Some(path) = &cached {
         if let Ok(bytes) = std::fs::read(path) {
             match Bpe::from_compiled(&bytes, digest) {
-                Ok(bpe) => return Ok(bpe),
+                Ok(bpe) => return Ok(Ok(bpe)),
                 Err(e) => {
                     tracing::info!(cache = %path.display(), "rebuilding the compiled tokenizer: {e}")
                 }
             }
         }
     }
-    let bpe = Bpe::from_tokenizer_json(json)?;
+    let bpe = match Bpe::from_tokenizer_json(json()?) {
+        Ok(b) => b,
+        Err(e) => return Ok(Err(e)),
+    };
     if let Some(path) = &cached {
         if let Err(e) = pricer_core::atomic::write_atomic(path, &bpe.to_compiled(digest)) {
             tracing::debug!("cannot cache the compiled tokenizer: {e}");
         }
     }
-    Ok(bpe)
+    Ok(Ok(bpe))
 }

@@ -29,7 +29,10 @@ pub struct LoadedTokenizer {
     /// `tokenizers`' own tokenizer: loaded on first use when there is a fast encoder
     /// (texts holding added tokens, the reference mode), else at once.
     reference: OnceLock<tokenizers::Tokenizer>,
-    json: Vec<u8>,
+    /// The file as stored (zstd for the bundled copies) and, once needed, as JSON.
+    raw: Vec<u8>,
+    json: OnceLock<Vec<u8>>,
+    json_len: u64,
     pub path: PathBuf,
     /// BLAKE3 of the (uncompressed) tokenizer.json: part of fingerprints.
     pub digest: String,
@@ -50,13 +53,22 @@ impl LoadedTokenizer {
         if let Some(t) = self.reference.get() {
             return Ok(t);
         }
-        let t = parse_reference(&self.path, &self.json)?;
+        let t = parse_reference(&self.path, self.json()?)?;
         Ok(self.reference.get_or_init(|| t))
+    }
+
+    /// The tokenizer.json bytes (decompressed on first use).
+    fn json(&self) -> Result<&[u8]> {
+        if let Some(j) = self.json.get() {
+            return Ok(j);
+        }
+        let j = decompress(&self.path, &self.raw)?;
+        Ok(self.json.get_or_init(|| j))
     }
 
     /// Size of the uncompressed tokenizer.json.
     pub fn json_bytes(&self) -> u64 {
-        self.json.len() as u64
+        self.json_len
     }
 }
 
@@ -111,24 +123,65 @@ fn resolve_path(p: &Path) -> PathBuf {
     file
 }
 
-/// The tokenizer.json bytes, decompressing a `.zst` file.
-fn read_tokenizer_bytes(path: &Path) -> Result<Vec<u8>> {
-    let raw = std::fs::read(path).with_context(|| {
+fn is_zst(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "zst")
+}
+
+/// The file's bytes as stored.
+fn read_raw(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| {
         format!(
             "tokenizer {}: cannot read it; pass --tokenizer with a tokenizer.json or the folder holding one",
             path.display()
         )
-    })?;
-    if path.extension().is_some_and(|e| e == "zst") {
-        zstd::decode_all(&raw[..]).with_context(|| {
+    })
+}
+
+/// The tokenizer.json in `raw`, decompressing a `.zst` file.
+fn decompress(path: &Path, raw: &[u8]) -> Result<Vec<u8>> {
+    if is_zst(path) {
+        zstd::decode_all(raw).with_context(|| {
             format!(
                 "tokenizer {}: corrupt zstd file; re-copy it",
                 path.display()
             )
         })
     } else {
-        Ok(raw)
+        Ok(raw.to_vec())
     }
+}
+
+/// The digest and size of the tokenizer.json a file holds. A `.zst` file's are kept in
+/// the cache by the digest of its compressed bytes, so later runs neither inflate nor
+/// hash the JSON (Gemma 3's is 33 MB) unless an encoder must be built from it.
+fn json_digest(path: &Path, raw: &[u8]) -> Result<(String, u64, Option<Vec<u8>>)> {
+    if !is_zst(path) {
+        return Ok((
+            pricer_core::digest::bytes_digest(raw),
+            raw.len() as u64,
+            None,
+        ));
+    }
+    let memo = crate::cache::cache_dir().map(|d| {
+        d.join("digests")
+            .join(pricer_core::digest::bytes_digest(raw))
+    });
+    if let Some(text) = memo.as_ref().and_then(|m| std::fs::read_to_string(m).ok()) {
+        if let Some((digest, len)) = text.trim().split_once(' ') {
+            if let Ok(len) = len.parse() {
+                return Ok((digest.to_owned(), len, None));
+            }
+        }
+    }
+    let json = decompress(path, raw)?;
+    let digest = pricer_core::digest::bytes_digest(&json);
+    if let Some(m) = &memo {
+        let line = format!("{digest} {}\n", json.len());
+        if let Err(e) = pricer_core::atomic::write_atomic(m, line.as_bytes()) {
+            tracing::debug!("cannot cache the tokenizer digest: {e}");
+        }
+    }
+    Ok((digest, json.len() as u64, Some(json)))
 }
 
 /// Resolves a Hub model id to a local `tokenizer.json` through the Hugging Face cache
@@ -158,12 +211,8 @@ pub fn resolve(source: &TokenizerSource) -> Result<PathBuf> {
 /// [`LoadedTokenizer::digest`]) and size, without building an encoder.
 pub fn identify(source: &TokenizerSource) -> Result<(PathBuf, String, u64)> {
     let path = resolve(source)?;
-    let json = read_tokenizer_bytes(&path)?;
-    Ok((
-        path,
-        pricer_core::digest::bytes_digest(&json),
-        json.len() as u64,
-    ))
+    let (digest, len, _) = json_digest(&path, &read_raw(&path)?)?;
+    Ok((path, digest, len))
 }
 
 /// Loads a tokenizer, with errors that say which file and what to do. A file the fast
@@ -171,10 +220,20 @@ pub fn identify(source: &TokenizerSource) -> Result<(PathBuf, String, u64)> {
 /// error.
 pub fn load(source: &TokenizerSource) -> Result<LoadedTokenizer> {
     let path = resolve(source)?;
-    let json = read_tokenizer_bytes(&path)?;
-    let digest = pricer_core::digest::bytes_digest(&json);
+    let raw = read_raw(&path)?;
+    let (digest, json_len, inflated) = json_digest(&path, &raw)?;
+    let json = OnceLock::new();
+    if let Some(j) = inflated {
+        let _ = json.set(j);
+    }
     let reference = OnceLock::new();
-    let fast = match crate::cache::fast_encoder(&json, &digest) {
+    let json_of = || -> Result<&[u8]> {
+        if json.get().is_none() {
+            let _ = json.set(decompress(&path, &raw)?);
+        }
+        Ok(json.get().expect("just set"))
+    };
+    let fast = match crate::cache::fast_encoder(&digest, json_of)? {
         Ok(b) => Some(b),
         Err(BpeError::Damaged(why)) => bail!(
             "tokenizer {}: not a valid Hugging Face tokenizer.json ({why}); re-copy it from the model repo",
@@ -182,7 +241,7 @@ pub fn load(source: &TokenizerSource) -> Result<LoadedTokenizer> {
         ),
         Err(e) => {
             // Not a file the fast encoder implements: tokenizers must take it, now.
-            let _ = reference.set(parse_reference(&path, &json)?);
+            let _ = reference.set(parse_reference(&path, json_of()?)?);
             tracing::info!(tokenizer = %path.display(), "encoding with tokenizers: {e}");
             None
         }
@@ -190,7 +249,9 @@ pub fn load(source: &TokenizerSource) -> Result<LoadedTokenizer> {
     Ok(LoadedTokenizer {
         fast,
         reference,
+        raw,
         json,
+        json_len,
         path,
         digest,
     })
