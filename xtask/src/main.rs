@@ -87,6 +87,23 @@ enum Task {
 
 #[derive(Subcommand, Debug)]
 enum BenchTask {
+    /// What users run: `cargo xtask pipeline` (all stages, the audit's four tokenizers)
+    /// on make_corpus.py rows, side by side with the Python reference and `gzip -dc`.
+    Pipeline {
+        /// Rows per category (eight categories); several (comma-separated) for a memory
+        /// curve, e.g. 12500,200000.
+        #[arg(long, value_delimiter = ',', default_value = "5000")]
+        rows: Vec<usize>,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// gzip the corpus, and time `gzip -dc` of it on one core beside the pipeline.
+        #[arg(long)]
+        gzip: bool,
+        /// Also run the Python reference on the first size (path to pricer_ref.py; needs
+        /// PRICER_REF_PYTHON or target/ref-venv with transformers 4.46.3).
+        #[arg(long)]
+        reference: Option<PathBuf>,
+    },
     /// The audit of synthetic items, charts included, against the prompt stage's time.
     Audit {
         #[arg(long, default_value_t = 400_000)]
@@ -199,6 +216,20 @@ fn main() -> Result<()> {
             bless,
             expectations,
         } => regress::run(bless, expectations),
+        Task::Bench {
+            which:
+                BenchTask::Pipeline {
+                    rows,
+                    threads,
+                    gzip,
+                    reference,
+                },
+        } => bench::pipeline::run(&bench::pipeline::PipelineArgs {
+            rows,
+            threads,
+            gzip,
+            reference,
+        }),
         Task::Bench {
             which: BenchTask::Bpe { texts, threads },
         } => bench::bpe::run(texts, threads),

@@ -33,7 +33,8 @@ impl HashingFile {
 /// A decompressing reader over one input file.
 pub enum Decoded {
     Plain(HashingFile),
-    Gzip(flate2::read::MultiGzDecoder<BufReader<HashingFile>>),
+    /// Boxed: zlib-rs keeps its inflate state inline (over 2 KB).
+    Gzip(Box<flate2::read::MultiGzDecoder<BufReader<HashingFile>>>),
     Zstd(zstd::Decoder<'static, BufReader<HashingFile>>),
 }
 
@@ -60,7 +61,7 @@ impl Decoded {
     pub fn into_file(self) -> HashingFile {
         match self {
             Decoded::Plain(r) => r,
-            Decoded::Gzip(r) => r.into_inner().into_inner(),
+            Decoded::Gzip(r) => (*r).into_inner().into_inner(),
             Decoded::Zstd(r) => r.finish().into_inner(),
         }
     }
@@ -112,9 +113,9 @@ pub fn open(input: &InputFile) -> Result<Decoded, SourceError> {
         Compression::None => Decoded::Plain(file),
         Compression::Gzip if n == 0 => Decoded::Plain(file),
         Compression::Zstd if n == 0 => Decoded::Plain(file),
-        Compression::Gzip => Decoded::Gzip(flate2::read::MultiGzDecoder::new(
+        Compression::Gzip => Decoded::Gzip(Box::new(flate2::read::MultiGzDecoder::new(
             BufReader::with_capacity(1 << 20, file),
-        )),
+        ))),
         Compression::Zstd => Decoded::Zstd(
             zstd::Decoder::with_buffer(BufReader::with_capacity(1 << 20, file)).map_err(io_err)?,
         ),

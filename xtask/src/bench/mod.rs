@@ -12,6 +12,7 @@ pub mod audit;
 pub mod bpe;
 pub mod e2e;
 pub mod memory;
+pub mod pipeline;
 pub mod split_memory;
 pub mod v2;
 

@@ -1,0 +1,206 @@
+//! `cargo xtask bench pipeline`: what users run, `cargo xtask pipeline` (all five
+//! stages, the audit's four-tokenizer comparison and report included), on make_corpus.py
+//! corpora, side by side in one run with the Python reference (`pricer_ref.py items`)
+//! and, for gzip input, with `gzip -dc` inflating the same files on one core. Several
+//! sizes in one invocation give the largest process at each size (is memory flat?).
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{ensure, Result};
+use pricer_core::manifest::Manifest;
+
+use super::{bench_tokenizer_dir, measure, Measured};
+
+#[derive(Debug, Clone)]
+pub struct PipelineArgs {
+    /// Rows per category (8 categories); one run per size.
+    pub rows: Vec<usize>,
+    pub threads: usize,
+    pub gzip: bool,
+    /// pricer_ref.py, to time side by side (first size only).
+    pub reference: Option<PathBuf>,
+}
+
+/// target/bench/pipeline-corpus-ROWS[-gz]: make_corpus.py's 8 x `rows` rows (seed 2024).
+fn corpus(rows: usize, gzip: bool) -> Result<PathBuf> {
+    let dir = PathBuf::from(format!(
+        "target/bench/pipeline-corpus-{rows}{}",
+        if gzip { "-gz" } else { "" }
+    ));
+    let done = dir.join(".complete");
+    if !done.is_file() {
+        let mut cmd = Command::new("python3");
+        cmd.args(["xtask/tools/make_corpus.py", "fixtures/data/amazon-2023"])
+            .arg(&dir)
+            .args(["--rows", &rows.to_string()]);
+        if gzip {
+            cmd.arg("--gzip");
+        }
+        ensure!(cmd.status()?.success(), "make_corpus.py failed");
+        std::fs::write(&done, b"")?;
+    }
+    Ok(dir)
+}
+
+fn files(corpus: &Path) -> Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("meta_"))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1 << 20) as f64
+}
+
+/// The command of the README: `cargo xtask pipeline` (the dev profile xtask binary,
+/// built before any clock starts; cargo's own up-to-date check is inside the timing).
+fn ours(corpus: &Path, dir: &Path, threads: usize) -> Result<Measured> {
+    let config = dir.join("run.toml");
+    let categories: Vec<String> = files(corpus)?
+        .iter()
+        .filter_map(|f| {
+            f.file_name()?
+                .to_str()?
+                .strip_prefix("meta_")?
+                .split('.')
+                .next()
+                .map(String::from)
+        })
+        .collect();
+    std::fs::write(
+        &config,
+        format!(
+            "[input]\ndata_dir = {:?}\ncategories = {categories:?}\n[split]\ntake_available = true\n",
+            corpus.canonicalize()?
+        ),
+    )?;
+    let run = dir.join("run");
+    if run.exists() {
+        std::fs::remove_dir_all(&run)?;
+    }
+    let argv: Vec<OsString> = ["cargo", "xtask", "pipeline", "--config"]
+        .iter()
+        .map(OsString::from)
+        .chain([
+            config.into_os_string(),
+            "--out".into(),
+            run.clone().into_os_string(),
+        ])
+        .chain(["--threads".into(), threads.to_string().into()])
+        .collect();
+    let m = measure(&argv, None, true)?;
+    println!("  {:<8} {:>8} {:>10}", "stage", "wall s", "peak MiB");
+    for stage in ["ingest", "prompt", "split", "audit", "export"] {
+        let man = Manifest::read(&run.join(stage))?;
+        println!(
+            "  {:<8} {:>8.2} {:>10.0}",
+            stage,
+            man.wall_seconds,
+            mib(man.peak_rss_bytes.unwrap_or(0))
+        );
+    }
+    Ok(m)
+}
+
+fn reference(script: &Path, corpus: &Path, dir: &Path, threads: usize) -> Result<Measured> {
+    let python =
+        std::env::var("PRICER_REF_PYTHON").unwrap_or_else(|_| "target/ref-venv/bin/python".into());
+    let tokenizer = bench_tokenizer_dir()?;
+    let mut argv: Vec<OsString> = vec![
+        python.into(),
+        script.into(),
+        "items".into(),
+        "--workers".into(),
+        threads.to_string().into(),
+        "--tokenizer".into(),
+        tokenizer.into(),
+        "--out".into(),
+        dir.join("ref-items.jsonl").into(),
+    ];
+    argv.extend(files(corpus)?.into_iter().map(OsString::from));
+    measure(&argv, None, true)
+}
+
+/// `gzip -dc` of every file, one after the other, on one core.
+fn gunzip(corpus: &Path) -> Result<Measured> {
+    let mut argv: Vec<OsString> = vec!["sh".into(), "-c".into()];
+    let list = files(corpus)?
+        .iter()
+        .map(|f| format!("'{}'", f.display()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    argv.push(format!("gzip -dc {list} > /dev/null").into());
+    measure(&argv, None, true)
+}
+
+pub fn run(a: &PipelineArgs) -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    ensure!(
+        Command::new(cargo)
+            .args(["build", "--quiet", "-p", "xtask"])
+            .status()?
+            .success(),
+        "cargo build -p xtask failed"
+    );
+    let mut peaks = Vec::new();
+    for (i, &rows) in a.rows.iter().enumerate() {
+        let corpus = corpus(rows, a.gzip)?;
+        let dir = PathBuf::from(format!(
+            "target/bench/pipeline-{rows}{}",
+            if a.gzip { "-gz" } else { "" }
+        ));
+        std::fs::create_dir_all(&dir)?;
+        println!(
+            "corpus: {} (8 x {rows} rows{}), {} threads",
+            corpus.display(),
+            if a.gzip { ", gzip" } else { "" },
+            a.threads
+        );
+        let m = ours(&corpus, &dir, a.threads)?;
+        println!(
+            "cargo xtask pipeline (ingest, prompt, split, audit with 4 tokenizers, export): {:.2} s, largest process {:.0} MiB",
+            m.wall,
+            mib(m.max_rss)
+        );
+        peaks.push((rows * 8, m.max_rss));
+        if a.gzip {
+            let g = gunzip(&corpus)?;
+            println!(
+                "gzip -dc of the same files, one core: {:.2} s; pipeline / gzip = {:.2}",
+                g.wall,
+                m.wall / g.wall
+            );
+        }
+        if let (0, Some(script)) = (i, &a.reference) {
+            let r = reference(script, &corpus, &dir, a.threads)?;
+            println!(
+                "reference (pricer_ref.py items --workers {}): {:.2} s, largest process {:.0} MiB; \
+                 pricer is {:.1}x faster, side by side in one run",
+                a.threads,
+                r.wall,
+                mib(r.max_rss),
+                r.wall / m.wall
+            );
+        }
+    }
+    if peaks.len() > 1 {
+        let (lo, hi) = (peaks[0], peaks[peaks.len() - 1]);
+        println!(
+            "largest process: {:.0} MiB at {} rows, {:.0} MiB at {} rows: ratio {:.2}",
+            mib(lo.1),
+            lo.0,
+            mib(hi.1),
+            hi.0,
+            hi.1 as f64 / lo.1.max(1) as f64
+        );
+    }
+    Ok(())
+}
