@@ -2,16 +2,14 @@
 //! tokenizer: every Unicode code point in many contexts, every fixture row, and random
 //! texts. Any difference is a bug in pricer-bpe.
 
-use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use pricer_bpe::{pretok, Bpe};
 use proptest::prelude::*;
 use tokenizers::{OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer, Tokenizer};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
+use common::root;
 
 fn both() -> &'static (Tokenizer, Bpe) {
     static BOTH: OnceLock<(Tokenizer, Bpe)> = OnceLock::new();
@@ -153,37 +151,12 @@ fn whitespace_runs_and_contractions() {
 #[test]
 fn every_fixture_row() {
     let mut n = 0;
-    for dir in ["fixtures/data/amazon-2023", "fixtures/data/edge"] {
-        for entry in std::fs::read_dir(root().join(dir)).expect("fixture folder") {
-            let path = entry.expect("entry").path();
-            if path.extension().is_none_or(|e| e != "jsonl") {
-                continue;
-            }
-            let raw = std::fs::read(&path).expect("read");
-            let text = String::from_utf8_lossy(&raw);
-            for line in text.lines() {
-                let Ok(row) = serde_json::from_str::<serde_json::Value>(line) else {
-                    continue;
-                };
-                let mut strings = vec![line.to_owned()];
-                for key in ["title", "description", "features"] {
-                    match &row[key] {
-                        serde_json::Value::String(s) => strings.push(s.clone()),
-                        serde_json::Value::Array(a) => strings.push(
-                            a.iter()
-                                .filter_map(|v| v.as_str())
-                                .collect::<Vec<_>>()
-                                .join("\n"),
-                        ),
-                        _ => {}
-                    }
-                }
-                for s in strings.iter().filter(|s| both().1.covers(s)) {
-                    assert_same(s);
-                    n += 1;
-                }
-            }
-        }
+    for s in common::fixture_texts()
+        .iter()
+        .filter(|s| both().1.covers(s))
+    {
+        assert_same(s);
+        n += 1;
     }
     assert!(n > 1000, "only {n} fixture texts");
 }

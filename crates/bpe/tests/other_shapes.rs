@@ -4,16 +4,14 @@
 //! Every fixture row, every price the audit asks about, every code point in context,
 //! the added tokens in text, and random texts. Any difference is a bug in pricer-bpe.
 
-use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use pricer_bpe::{Bpe, Shape};
 use proptest::prelude::*;
 use tokenizers::Tokenizer;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
+use common::root;
 
 struct Pair {
     name: &'static str,
@@ -157,36 +155,9 @@ fn added_tokens_in_text() {
 
 #[test]
 fn every_fixture_row() {
+    let texts = common::fixture_texts();
     for p in pairs() {
-        let mut n = 0;
-        for dir in ["fixtures/data/amazon-2023", "fixtures/data/edge"] {
-            for entry in std::fs::read_dir(root().join(dir)).expect("fixture folder") {
-                let path = entry.expect("entry").path();
-                if path.extension().is_none_or(|e| e != "jsonl") {
-                    continue;
-                }
-                let raw = std::fs::read(&path).expect("read");
-                for line in String::from_utf8_lossy(&raw).lines() {
-                    let Ok(row) = serde_json::from_str::<serde_json::Value>(line) else {
-                        continue;
-                    };
-                    let mut strings = vec![line.to_owned()];
-                    for key in ["title", "description", "features", "details"] {
-                        match &row[key] {
-                            serde_json::Value::String(s) => strings.push(s.clone()),
-                            serde_json::Value::Array(a) => strings.push(
-                                a.iter()
-                                    .filter_map(|v| v.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join("\n"),
-                            ),
-                            _ => {}
-                        }
-                    }
-                    n += strings.iter().filter(|s| check(p, s)).count();
-                }
-            }
-        }
+        let n = texts.iter().filter(|s| check(p, s)).count();
         assert!(n > 1000, "{}: only {n} fixture texts", p.name);
     }
 }
