@@ -119,14 +119,6 @@ impl Added {
         });
         out
     }
-
-    /// The content of an added token's id, if it is one.
-    pub fn content(&self, id: u32) -> Option<&str> {
-        self.tokens
-            .iter()
-            .find(|(_, i)| *i == id)
-            .map(|(c, _)| c.as_str())
-    }
 }
 
 #[cfg(test)]

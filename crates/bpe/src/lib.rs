@@ -332,7 +332,11 @@ impl Bpe {
     /// reports offsets; `None` for other texts (non-ASCII, or holding an added token),
     /// which callers send to `tokenizers`.
     pub fn ascii_spans(&self, text: &str) -> Option<Vec<(u32, (usize, usize))>> {
-        if !text.is_ascii() || self.added.segments(text).len() > 1 {
+        let plain = matches!(
+            self.added.segments(text).as_slice(),
+            [] | [added::Segment::Text(_)]
+        );
+        if !text.is_ascii() || !plain {
             return None;
         }
         let ids = self.encode(text);

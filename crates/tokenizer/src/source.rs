@@ -59,11 +59,7 @@ impl LoadedTokenizer {
 
     /// The tokenizer.json bytes (decompressed on first use).
     fn json(&self) -> Result<&[u8]> {
-        if let Some(j) = self.json.get() {
-            return Ok(j);
-        }
-        let j = decompress(&self.path, &self.raw)?;
-        Ok(self.json.get_or_init(|| j))
+        json_bytes(&self.path, &self.raw, &self.json)
     }
 
     /// Size of the uncompressed tokenizer.json.
@@ -137,18 +133,26 @@ fn read_raw(path: &Path) -> Result<Vec<u8>> {
     })
 }
 
-/// The tokenizer.json in `raw`, decompressing a `.zst` file.
-fn decompress(path: &Path, raw: &[u8]) -> Result<Vec<u8>> {
-    if is_zst(path) {
-        zstd::decode_all(raw).with_context(|| {
-            format!(
-                "tokenizer {}: corrupt zstd file; re-copy it",
-                path.display()
-            )
-        })
-    } else {
-        Ok(raw.to_vec())
+/// The tokenizer.json in a `.zst` file's bytes.
+fn inflate(path: &Path, raw: &[u8]) -> Result<Vec<u8>> {
+    zstd::decode_all(raw).with_context(|| {
+        format!(
+            "tokenizer {}: corrupt zstd file; re-copy it",
+            path.display()
+        )
+    })
+}
+
+/// The tokenizer.json of a file read as `raw`: itself, or inflated once into `inflated`.
+fn json_bytes<'a>(path: &Path, raw: &'a [u8], inflated: &'a OnceLock<Vec<u8>>) -> Result<&'a [u8]> {
+    if !is_zst(path) {
+        return Ok(raw);
     }
+    if let Some(j) = inflated.get() {
+        return Ok(j);
+    }
+    let j = inflate(path, raw)?;
+    Ok(inflated.get_or_init(|| j))
 }
 
 /// The digest and size of the tokenizer.json a file holds. A `.zst` file's are kept in
@@ -173,7 +177,7 @@ fn json_digest(path: &Path, raw: &[u8]) -> Result<(String, u64, Option<Vec<u8>>)
             }
         }
     }
-    let json = decompress(path, raw)?;
+    let json = inflate(path, raw)?;
     let digest = pricer_core::digest::bytes_digest(&json);
     if let Some(m) = &memo {
         let line = format!("{digest} {}\n", json.len());
@@ -227,12 +231,7 @@ pub fn load(source: &TokenizerSource) -> Result<LoadedTokenizer> {
         let _ = json.set(j);
     }
     let reference = OnceLock::new();
-    let json_of = || -> Result<&[u8]> {
-        if json.get().is_none() {
-            let _ = json.set(decompress(&path, &raw)?);
-        }
-        Ok(json.get().expect("just set"))
-    };
+    let json_of = || json_bytes(&path, &raw, &json);
     let fast = match crate::cache::fast_encoder(&digest, json_of)? {
         Ok(b) => Some(b),
         Err(BpeError::Damaged(why)) => bail!(
