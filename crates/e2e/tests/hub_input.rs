@@ -12,16 +12,7 @@ use pricer_e2e::fake_hub::{sha256_hex, FakeHub, Fault, COMMIT};
 use pricer_e2e::{bin, dump_items, fixture, root};
 
 const REPO: &str = "McAuley-Lab/Amazon-Reviews-2023";
-const CATEGORIES: [&str; 8] = [
-    "Automotive",
-    "Electronics",
-    "Office_Products",
-    "Tools_and_Home_Improvement",
-    "Cell_Phones_and_Accessories",
-    "Toys_and_Games",
-    "Appliances",
-    "Musical_Instruments",
-];
+const CATEGORIES: [&str; 8] = pricer_core::recipe::CLASSIC_CATEGORIES;
 
 fn hub_path(category: &str) -> String {
     format!("raw/meta_categories/meta_{category}.jsonl")
