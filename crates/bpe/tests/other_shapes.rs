@@ -194,14 +194,10 @@ fn every_code_point_in_context() {
 }
 
 fn alphabet() -> impl Strategy<Value = char> {
-    prop_oneof![
-        4 => proptest::char::range('a', 'z'),
-        1 => proptest::char::range('A', 'Z'),
-        2 => proptest::char::range('0', '9'),
-        3 => Just(' '),
-        1 => prop::sample::select(vec!['\n', '\r', '\t', '\'', '<', '>', '|', '[', ']', '\u{2581}', 'ſ', '.', ',', '!', '$', '"', '\u{a0}', '\u{3000}', '\u{200b}', '\u{301}', 'é', 'ß', '中', '½', '٣', '👍', '™', '°']),
-        1 => any::<char>(),
-    ]
+    common::alphabet(vec![
+        '\n', '\r', '\t', '\'', '<', '>', '|', '[', ']', '\u{2581}', 'ſ', '.', ',', '!', '$', '"',
+        '\u{a0}', '\u{3000}', '\u{200b}', '\u{301}', 'é', 'ß', '中', '½', '٣', '👍', '™', '°',
+    ])
 }
 
 proptest! {

@@ -2,6 +2,21 @@
 
 use std::path::PathBuf;
 
+use proptest::prelude::*;
+
+/// Chars for random texts: mostly letters, digits and spaces, then `specials` (the chars
+/// each suite's tokenizers treat apart), then any char at all.
+pub fn alphabet(specials: Vec<char>) -> impl Strategy<Value = char> {
+    prop_oneof![
+        4 => proptest::char::range('a', 'z'),
+        1 => proptest::char::range('A', 'Z'),
+        2 => proptest::char::range('0', '9'),
+        3 => Just(' '),
+        1 => prop::sample::select(specials),
+        1 => any::<char>(),
+    ]
+}
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
