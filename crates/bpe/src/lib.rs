@@ -70,9 +70,13 @@ struct Caches {
     hot: Hot,
 }
 
+/// Models whose caches a thread keeps at once: the audit encodes with four tokenizers
+/// on the same pool, and one cache per thread would be emptied at every switch.
+const CACHED_MODELS: usize = 4;
+
 thread_local! {
-    /// One set of caches per thread, for the model used last.
-    static CACHE: RefCell<Caches> = RefCell::new(Caches { model: 0, words: WordCache::default(), hot: Hot::new() });
+    /// Per thread, the caches of the models used last (most recent last).
+    static CACHE: RefCell<Vec<Caches>> = const { RefCell::new(Vec::new()) };
 }
 
 /// What a tokenizer does to a text before its BPE merges.
@@ -256,19 +260,33 @@ impl Bpe {
         }
     }
 
-    /// This thread's word caches, emptied first if they belong to another model.
+    /// This thread's word caches for this model (the least recently used model's are
+    /// dropped to make room).
     fn with_cache<R>(&self, f: impl FnOnce(&mut WordCache, &mut Hot) -> R) -> R {
-        CACHE.with(|cache| {
-            let mut cache = cache.borrow_mut();
-            if cache.model != self.id {
-                cache.model = self.id;
-                cache.words.clear();
-                cache.hot = Hot::new();
+        CACHE.with(|caches| {
+            let mut caches = caches.borrow_mut();
+            match caches.iter().position(|c| c.model == self.id) {
+                Some(i) if i + 1 == caches.len() => {}
+                Some(i) => {
+                    let c = caches.remove(i);
+                    caches.push(c);
+                }
+                None => {
+                    if caches.len() == CACHED_MODELS {
+                        caches.remove(0);
+                    }
+                    caches.push(Caches {
+                        model: self.id,
+                        words: WordCache::default(),
+                        hot: Hot::new(),
+                    });
+                }
             }
+            let cache = caches.last_mut().expect("pushed above");
             if cache.words.len() > CACHE_WORDS {
                 cache.words.clear();
             }
-            let Caches { words, hot, .. } = &mut *cache;
+            let Caches { words, hot, .. } = cache;
             f(words, hot)
         })
     }

@@ -225,3 +225,35 @@ fn the_compiled_form_encodes_the_same() {
         }
     }
 }
+
+/// Each thread keeps the word caches of the last few models it used: alternating
+/// between more models than it keeps (so caches are evicted and rebuilt) never gives one
+/// model's words to another.
+#[test]
+fn alternating_models_on_one_thread() {
+    let [qwen, gemma, llama2] = pairs();
+    let copies = [qwen, gemma].map(|p| {
+        let bytes = p.fast.to_compiled("digest");
+        (p, Bpe::from_compiled(&bytes, "digest").expect("loads"))
+    });
+    let encoders: Vec<(&Pair, &Bpe)> = [qwen, gemma, llama2]
+        .into_iter()
+        .map(|p| (p, &p.fast))
+        .chain(copies.iter().map(|(p, b)| (*p, b)))
+        .collect();
+    let texts = common::fixture_texts();
+    for round in 0..2 {
+        for text in texts.iter().take(200) {
+            for (p, bpe) in &encoders {
+                if bpe.covers(text) {
+                    assert_eq!(
+                        bpe.encode(text),
+                        reference_ids(p, text),
+                        "{} round {round}",
+                        p.name
+                    );
+                }
+            }
+        }
+    }
+}
