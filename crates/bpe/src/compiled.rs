@@ -1,6 +1,7 @@
 //! The compiled form of a model: what `load` derives from a 9 MB `tokenizer.json` (about
 //! 130 ms of parsing and hashing), as flat little-endian tables that load in a few
-//! milliseconds. Callers key it by the tokenizer file's digest. The form ends with a
+//! milliseconds: the vocabulary and merge tables are stored as the hash tables
+//! themselves ([`FlatMap`]), so a load copies them rather than rebuilding them. Callers key it by the tokenizer file's digest. The form ends with a
 //! BLAKE3 digest of everything before it; a damaged, truncated or foreign file is
 //! refused whole, never half-used.
 
@@ -8,10 +9,11 @@ use crate::error::{BpeError, Result};
 use rustc_hash::FxHashMap;
 
 use crate::added::Added;
+use crate::flat::FlatMap;
 use crate::model::Model;
 use crate::Shape;
 
-const MAGIC: &[u8; 8] = b"PRBPE\x00\x00\x02";
+const MAGIC: &[u8; 8] = b"PRBPE\x00\x00\x03";
 
 fn put_u32(out: &mut Vec<u8>, v: u32) {
     out.extend_from_slice(&v.to_le_bytes());
@@ -44,14 +46,17 @@ pub fn encode(model: &Model, shape: Shape, added: &Added, source_digest: &str) -
     for t in model.token_bytes.iter() {
         put_bytes(&mut out, t);
     }
-    let mut merges: Vec<(u64, (u32, u32))> = model.merges.iter().map(|(k, v)| (*k, *v)).collect();
-    merges.sort_unstable_by_key(|&(_, (rank, _))| rank);
-    put_u32(&mut out, merges.len() as u32);
-    for (pair, (rank, id)) in merges {
-        out.extend_from_slice(&pair.to_le_bytes());
-        put_u32(&mut out, rank);
+    model.short.write(&mut out);
+    // Words over 15 bytes, as the model maps them (where two ids share bytes, the one the
+    // model kept).
+    let mut long: Vec<(&[u8], u32)> = model.long.iter().map(|(k, v)| (&k[..], *v)).collect();
+    long.sort_unstable();
+    put_u32(&mut out, long.len() as u32);
+    for (word, id) in long {
+        put_bytes(&mut out, word);
         put_u32(&mut out, id);
     }
+    model.merges.write(&mut out);
     let digest = blake3::hash(&out);
     out.extend_from_slice(digest.as_bytes());
     out
@@ -77,10 +82,12 @@ impl<'b> Cursor<'b> {
         ))
     }
 
-    fn u64(&mut self) -> Result<u64> {
-        Ok(u64::from_le_bytes(
-            self.take(8)?.try_into().expect("8 bytes"),
-        ))
+    fn table<K: crate::flat::Key, V: crate::flat::Val + Default>(
+        &mut self,
+    ) -> Result<FlatMap<K, V>> {
+        let (table, used) = FlatMap::read(&self.b[self.at..], bad)?;
+        self.at += used;
+        Ok(table)
     }
 
     fn bytes(&mut self) -> Result<&'b [u8]> {
@@ -143,32 +150,40 @@ pub fn decode(bytes: &[u8], source_digest: &str) -> Result<(Model, Shape, Added)
         added.push((content, c.u32()?));
     }
     let n = c.count(4)?;
+    let mut token_bytes = crate::model::Tokens::with_capacity(n, body.len() / 4);
+    for _ in 0..n {
+        token_bytes.push(c.bytes()?);
+    }
+    let short = c.table::<u128, u32>()?;
+    let n_long = c.count(8)?;
+    let mut long = FxHashMap::default();
+    long.reserve(n_long);
+    for _ in 0..n_long {
+        let word = c.bytes()?;
+        ensure(word.len() > 15, "a short word in the long table")?;
+        long.insert(word.into(), c.u32()?);
+    }
+    let merges = c.table::<u64, (u32, u32)>()?;
+    ensure(c.at == body.len(), "trailing bytes")?;
+    // Every id the tables give must be a token: encoding indexes by them.
+    let known = |id: u32| (id as usize) < n;
+    ensure(
+        short.iter().all(|(_, id)| known(id))
+            && long.values().all(|&id| known(id))
+            && merges.iter().all(|(pair, (_, id))| {
+                known(id) && known((pair >> 32) as u32) && known(pair as u32)
+            }),
+        "an id beyond the vocabulary",
+    )?;
     let mut model = Model {
-        token_bytes: crate::model::Tokens::with_capacity(n, body.len() / 4),
-        short: FxHashMap::default(),
-        long: FxHashMap::default(),
+        token_bytes,
+        short,
+        long,
         byte_ids: [0; 256],
-        merges: FxHashMap::default(),
+        merges,
         ignore_merges,
     };
-    model.short.reserve(n);
-    for id in 0..n {
-        let t = c.bytes()?;
-        if !t.is_empty() {
-            model.insert(t, id as u32);
-        }
-        model.token_bytes.push(t);
-    }
     model.byte_ids =
         crate::load::byte_ids(&model, shape).map_err(|_| bad("a byte has no token"))?;
-    let m = c.count(16)?;
-    model.merges.reserve(m);
-    for _ in 0..m {
-        let pair = c.u64()?;
-        let rank = c.u32()?;
-        let id = c.u32()?;
-        model.merges.insert(pair, (rank, id));
-    }
-    ensure(c.at == body.len(), "trailing bytes")?;
     Ok((model, shape, Added::new(added)))
 }

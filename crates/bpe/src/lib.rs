@@ -13,6 +13,7 @@ pub mod bytelevel;
 pub mod classes;
 pub mod compiled;
 pub mod error;
+pub mod flat;
 pub mod load;
 pub mod model;
 pub mod pretok;
@@ -305,7 +306,7 @@ impl Bpe {
                         out.push(hot.ids[slot]);
                         continue;
                     }
-                    if let Some(&id) = self.model.short.get(&key) {
+                    if let Some(id) = self.model.short.get(key) {
                         hot.keys[slot] = key;
                         hot.ids[slot] = id;
                         out.push(id);

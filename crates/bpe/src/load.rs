@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::added::{Added, AddedToken};
 use crate::bytelevel;
+use crate::flat::FlatMap;
 use crate::model::Model;
 use crate::pretok::{LLAMA3_PATTERN, QWEN_PATTERN};
 use crate::Shape;
@@ -242,13 +243,12 @@ pub fn load(json: &[u8]) -> Result<Loaded> {
     }
     let mut model = Model {
         token_bytes: crate::model::Tokens::default(),
-        short: FxHashMap::default(),
+        short: FlatMap::with_capacity(m.vocab.0.len()),
         long: FxHashMap::default(),
         byte_ids: [0; 256],
-        merges: FxHashMap::default(),
+        merges: FlatMap::with_capacity(m.merges.len()),
         ignore_merges: m.ignore_merges,
     };
-    model.short.reserve(m.vocab.0.len());
     // Merges name tokens by their vocab strings: look them up as written.
     let mut by_id: Vec<Vec<u8>> = vec![Vec::new(); size];
     let mut by_str: FxHashMap<&str, u32> = FxHashMap::default();
@@ -271,7 +271,6 @@ pub fn load(json: &[u8]) -> Result<Loaded> {
         model.token_bytes.push(t);
     }
     model.byte_ids = byte_ids(&model, shape).map_err(unsupported)?;
-    model.merges.reserve(m.merges.len());
     let mut joined = String::new();
     for (rank, merge) in m.merges.iter().enumerate() {
         let (a, b) = match merge {

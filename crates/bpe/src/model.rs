@@ -7,6 +7,8 @@ use std::collections::BinaryHeap;
 
 use rustc_hash::FxHashMap;
 
+use crate::flat::FlatMap;
+
 /// Token bytes by id in one buffer (a vocabulary of 262,144 tokens is one allocation,
 /// not 262,144).
 #[derive(Debug, Default, Clone)]
@@ -60,12 +62,12 @@ pub struct Model {
     pub token_bytes: Tokens,
     /// Byte string -> id: strings of up to 15 bytes packed into the key itself (one
     /// memory access per lookup, no compare through a pointer), longer ones boxed.
-    pub short: FxHashMap<u128, u32>,
+    pub short: FlatMap<u128, u32>,
     pub long: FxHashMap<Box<[u8]>, u32>,
     /// The id of each single byte (a SentencePiece model's `<0xXX>` byte-fallback tokens).
     pub byte_ids: [u32; 256],
     /// (left id, right id) -> (rank, merged id).
-    pub merges: FxHashMap<u64, (u32, u32)>,
+    pub merges: FlatMap<u64, (u32, u32)>,
     /// A word that is itself a token is that token, merges or not (Llama 3 sets this).
     pub ignore_merges: bool,
 }
@@ -91,7 +93,7 @@ impl Model {
     #[inline]
     pub fn lookup(&self, word: &[u8]) -> Option<u32> {
         match pack(word) {
-            Some(key) => self.short.get(&key).copied(),
+            Some(key) => self.short.get(key),
             None => self.long.get(word).copied(),
         }
     }
@@ -99,12 +101,14 @@ impl Model {
     pub fn insert(&mut self, word: &[u8], id: u32) {
         match pack(word) {
             Some(key) => self.short.insert(key, id),
-            None => self.long.insert(word.into(), id),
-        };
+            None => {
+                self.long.insert(word.into(), id);
+            }
+        }
     }
 
     pub fn merge_of(&self, a: u32, b: u32) -> Option<(u32, u32)> {
-        self.merges.get(&pair_key(a, b)).copied()
+        self.merges.get(pair_key(a, b))
     }
 
     /// The tokens of one pre-tokenized piece (its raw bytes), appended to `out`.
