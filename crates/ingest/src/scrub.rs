@@ -26,55 +26,89 @@ static ASCII_SCRUBBED: [bool; 128] = {
 
 /// `scrub(stuff)`: runs of the class become one space, strip, tidy commas, and drop
 /// words of 7+ code points that contain a `str.isdigit()` character.
+///
+/// One pass over the words (maximal runs outside the class) instead of Python's five:
+/// after the substitution and strip the words are joined by single spaces, so
+/// `replace(" ,", ",")` glues every word that starts with a comma to the one before it,
+/// and the two comma replacements only shorten runs of commas (a run of n becomes
+/// [`tidy_run`]`(n)`). What is left is the split on spaces and the digit rule.
 pub fn scrub(stuff: &str) -> String {
-    let bytes = stuff.as_bytes();
-    let mut spaced = String::with_capacity(stuff.len());
-    let mut in_run = false;
-    let mut i = 0;
-    while i < bytes.len() {
-        // Kept ASCII is most of the text: copy each run of it at once.
-        let start = i;
-        while i < bytes.len() && bytes[i] < 128 && !ASCII_SCRUBBED[bytes[i] as usize] {
-            i += 1;
+    let mut out = String::with_capacity(stuff.len());
+    // The current word, glued to the commas-led words after it.
+    let mut glued = String::with_capacity(64);
+    for word in words(stuff) {
+        if !glued.is_empty() && !word.starts_with(',') {
+            emit(&glued, &mut out);
+            glued.clear();
         }
-        if i > start {
-            spaced.push_str(&stuff[start..i]);
-            in_run = false;
-        }
-        let Some(&b) = bytes.get(i) else { break };
-        let (scrubbed, len) = if b < 128 {
-            (true, 1)
-        } else {
-            let c = stuff[i..].chars().next().expect("char boundary");
-            (is_scrubbed(c), c.len_utf8())
-        };
-        if scrubbed {
-            if !in_run {
-                spaced.push(' ');
-                in_run = true;
-            }
-        } else {
-            spaced.push_str(&stuff[i..i + len]);
-            in_run = false;
-        }
-        i += len;
+        glued.push_str(word);
     }
-    // After the substitution the only whitespace left is ' ', so strip() trims spaces.
-    let stripped = spaced.trim_matches(' ');
-    let mut tidy = std::borrow::Cow::Borrowed(stripped);
-    for (from, to) in [(" ,", ","), (",,,", ","), (",,", ",")] {
-        if tidy.contains(from) {
-            tidy = std::borrow::Cow::Owned(tidy.replace(from, to));
-        }
-    }
-    let mut out = String::with_capacity(tidy.len());
-    for (n, word) in tidy.split(' ').filter(|w| keep_word(w)).enumerate() {
-        if n > 0 {
-            out.push(' ');
-        }
-        out.push_str(word);
+    if !glued.is_empty() {
+        emit(&glued, &mut out);
     }
     out
+}
+
+/// The maximal runs of `stuff` outside the class, in order.
+fn words(stuff: &str) -> impl Iterator<Item = &str> {
+    let bytes = stuff.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        // Skip a run of the class, then take the word after it.
+        let mut start = None;
+        while i < bytes.len() {
+            let b = bytes[i];
+            let (scrubbed, len) = if b < 128 {
+                (ASCII_SCRUBBED[b as usize], 1)
+            } else {
+                let c = stuff[i..].chars().next().expect("char boundary");
+                (is_scrubbed(c), c.len_utf8())
+            };
+            match (scrubbed, start) {
+                (true, Some(s)) => return Some(&stuff[s..i]),
+                (false, None) => start = Some(i),
+                _ => {}
+            }
+            i += len;
+        }
+        start.map(|s| &stuff[s..])
+    })
+}
+
+/// How many commas `replace(",,,", ",")` then `replace(",,", ",")` leave of a run of `n`:
+/// both replace left to right without overlap, inside each run alone.
+fn tidy_run(n: usize) -> usize {
+    let m = n / 3 + n % 3;
+    m / 2 + m % 2
+}
+
+/// Appends a glued word (its comma runs tidied) unless the digit rule drops it.
+fn emit(glued: &str, out: &mut String) {
+    // Most words are a few letters: a byte loop beats a substring search here.
+    let double_comma = glued.as_bytes().windows(2).any(|w| w == b",,");
+    let tidied: std::borrow::Cow<'_, str> = if double_comma {
+        let mut t = String::with_capacity(glued.len());
+        let mut run = 0;
+        for c in glued.chars() {
+            if c == ',' {
+                run += 1;
+                continue;
+            }
+            t.extend(std::iter::repeat_n(',', tidy_run(run)));
+            run = 0;
+            t.push(c);
+        }
+        t.extend(std::iter::repeat_n(',', tidy_run(run)));
+        std::borrow::Cow::Owned(t)
+    } else {
+        std::borrow::Cow::Borrowed(glued)
+    };
+    if keep_word(&tidied) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&tidied);
+    }
 }
 
 fn keep_word(word: &str) -> bool {
@@ -119,6 +153,55 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(scrub(input), want, "scrub({input:?})");
+        }
+    }
+
+    /// The recipe's scrub step by step as Python runs it: the oracle for the one-pass
+    /// version.
+    fn scrub_by_steps(stuff: &str) -> String {
+        let mut spaced = String::new();
+        let mut in_run = false;
+        for c in stuff.chars() {
+            if is_scrubbed(c) {
+                if !in_run {
+                    spaced.push(' ');
+                }
+                in_run = true;
+            } else {
+                spaced.push(c);
+                in_run = false;
+            }
+        }
+        let tidy = spaced
+            .trim_matches(' ')
+            .replace(" ,", ",")
+            .replace(",,,", ",")
+            .replace(",,", ",");
+        tidy.split(' ')
+            .filter(|w| keep_word(w))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn comma_runs_shrink_as_python_replaces_them() {
+        // ",,,,," -> ",,," -> ",,": Python's two replaces on runs of 1 to 9 commas.
+        let python = [1, 1, 1, 1, 2, 1, 2, 2, 2];
+        for (n, want) in (1..).zip(python) {
+            assert_eq!(tidy_run(n), want, "{n} commas");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+        #[test]
+        fn one_pass_equals_the_steps(chars in proptest::collection::vec(proptest::sample::select(vec![
+            ' ', ' ', ',', ',', ',', ':', '[', ']', '"', '{', '}', '\t', '\n', '\u{a0}', '\u{3000}',
+            '\u{1c}', '\u{85}', '【', '】', '\u{200b}', 'a', 'b', 'Z', '1', '7', '２', '²', '½',
+            '٣', 'é', '中', '-', '.',
+        ]), 0..60)) {
+            let text: String = chars.into_iter().collect();
+            proptest::prop_assert_eq!(scrub(&text), scrub_by_steps(&text), "{:?}", text);
         }
     }
 }
