@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use super::scan::ascii_run;
 use super::{PyStr, Value};
 use crate::float::float_repr;
 
@@ -84,25 +85,46 @@ fn push_short_escape(c: u32, out: &mut String) -> bool {
 /// printable ASCII as `\uXXXX` (lowercase hex), astral ones as surrogate pairs.
 pub fn write_str_ascii(s: &PyStr<'_>, out: &mut String) {
     out.push('"');
+    if let PyStr::Utf8(s) = s {
+        // Runs of printable ASCII go through whole; each other char is escaped.
+        let b = s.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            let n = ascii_run(&b[i..]);
+            out.push_str(&s[i..i + n]);
+            i += n;
+            if let Some(c) = s[i..].chars().next() {
+                escape_ascii(c as u32, out);
+                i += c.len_utf8();
+            }
+        }
+        out.push('"');
+        return;
+    }
     for cp in s.code_points() {
-        if push_short_escape(cp, out) {
-            continue;
-        }
-        if (0x20..0x7F).contains(&cp) {
-            out.push(cp as u8 as char);
-        } else if cp < 0x10000 {
-            let _ = write!(out, "\\u{cp:04x}");
-        } else {
-            let v = cp - 0x10000;
-            let _ = write!(
-                out,
-                "\\u{:04x}\\u{:04x}",
-                0xD800 + (v >> 10),
-                0xDC00 + (v & 0x3FF)
-            );
-        }
+        escape_ascii(cp, out);
     }
     out.push('"');
+}
+
+/// One code point as `json.dumps` (ensure_ascii) writes it.
+fn escape_ascii(cp: u32, out: &mut String) {
+    if push_short_escape(cp, out) {
+        return;
+    }
+    if (0x20..0x7F).contains(&cp) {
+        out.push(cp as u8 as char);
+    } else if cp < 0x10000 {
+        let _ = write!(out, "\\u{cp:04x}");
+    } else {
+        let v = cp - 0x10000;
+        let _ = write!(
+            out,
+            "\\u{:04x}\\u{:04x}",
+            0xD800 + (v >> 10),
+            0xDC00 + (v & 0x3FF)
+        );
+    }
 }
 
 /// A string as `json.dumps(s, ensure_ascii=False)` writes it: only `"`, `\` and control

@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use super::scan::string_run;
 use super::{push_code_point, PyStr, Value, MAX_DEPTH, MAX_INT_DIGITS};
 
 /// Why `json.loads` raised, and at which byte offset.
@@ -252,21 +253,19 @@ impl<'a> Parser<'a> {
         let b = self.b;
         let mut i = start;
         // Fast path: no escapes, borrow the input.
-        while let Some(&c) = b.get(i) {
-            match c {
-                b'"' => {
-                    self.i = i + 1;
-                    return Ok(PyStr::Utf8(Cow::Borrowed(&self.s[start..i])));
-                }
-                b'\\' => break,
-                0x00..=0x1F => {
-                    return Err(LoadError {
-                        what: "Invalid control character",
-                        offset: i,
-                    })
-                }
-                _ => i += 1,
+        i += string_run(&b[i..]);
+        match b.get(i) {
+            Some(b'"') => {
+                self.i = i + 1;
+                return Ok(PyStr::Utf8(Cow::Borrowed(&self.s[start..i])));
             }
+            Some(0x00..=0x1F) => {
+                return Err(LoadError {
+                    what: "Invalid control character",
+                    offset: i,
+                })
+            }
+            _ => {} // an escape, or the end of the input: the slow path says which
         }
         let mut out: Vec<u8> = b[start..i].to_vec();
         let mut surrogates = false;
@@ -332,10 +331,7 @@ impl<'a> Parser<'a> {
                 }
                 _ => {
                     // Copy the run up to the next special byte in one go.
-                    let run_end = b[i..]
-                        .iter()
-                        .position(|&x| x == b'"' || x == b'\\' || x < 0x20)
-                        .map_or(b.len(), |p| i + p);
+                    let run_end = i + string_run(&b[i..]);
                     out.extend_from_slice(&b[i..run_end]);
                     i = run_end;
                 }

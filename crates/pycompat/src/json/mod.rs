@@ -10,6 +10,7 @@ use std::borrow::Cow;
 
 mod dumps;
 mod loads;
+mod scan;
 
 pub use dumps::*;
 pub use loads::*;
