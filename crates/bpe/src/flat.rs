@@ -1,5 +1,5 @@
 //! An open-addressing hash table (linear probing over a power-of-two number of slots)
-//! kept as two plain arrays, so that the compiled form stores the table itself and a
+//! kept as one plain array, so that the compiled form stores the table itself and a
 //! load copies it instead of inserting a million merges one by one (~75 ns each through
 //! a general map; the copy is ~1 ns per byte).
 
@@ -82,8 +82,9 @@ impl Val for (u32, u32) {
 const MIN_BITS: u32 = 4;
 
 pub struct FlatMap<K, V> {
-    keys: Vec<K>,
-    vals: Vec<V>,
+    /// Key and value side by side: a lookup that finds its key has its value in the same
+    /// cache line (the vocabulary of a large model is far bigger than the caches).
+    slots: Vec<(K, V)>,
     bits: u32,
     len: usize,
 }
@@ -106,8 +107,7 @@ impl<K: Key, V: Val + Default> FlatMap<K, V> {
     pub fn with_capacity(n: usize) -> Self {
         let bits = bits_for(n);
         FlatMap {
-            keys: vec![K::EMPTY; 1 << bits],
-            vals: vec![V::default(); 1 << bits],
+            slots: vec![(K::EMPTY, V::default()); 1 << bits],
             bits,
             len: 0,
         }
@@ -129,19 +129,19 @@ impl<K: Key, V: Val + Default> FlatMap<K, V> {
     /// Sets `k` to `v` (a later insert of the same key wins). `k` must not be `K::EMPTY`.
     pub fn insert(&mut self, k: K, v: V) {
         debug_assert!(k != K::EMPTY, "the empty-slot key is not a key");
-        if (self.len + 1) * 8 > self.keys.len() * 5 {
+        if (self.len + 1) * 8 > self.slots.len() * 5 {
             self.grow();
         }
-        let mask = self.keys.len() - 1;
+        let mask = self.slots.len() - 1;
         let mut i = self.home(k);
         loop {
-            if self.keys[i] == k {
-                self.vals[i] = v;
+            let slot = &mut self.slots[i];
+            if slot.0 == k {
+                slot.1 = v;
                 return;
             }
-            if self.keys[i] == K::EMPTY {
-                self.keys[i] = k;
-                self.vals[i] = v;
+            if slot.0 == K::EMPTY {
+                *slot = (k, v);
                 self.len += 1;
                 return;
             }
@@ -158,12 +158,12 @@ impl<K: Key, V: Val + Default> FlatMap<K, V> {
 
     #[inline]
     pub fn get(&self, k: K) -> Option<V> {
-        let mask = self.keys.len() - 1;
+        let mask = self.slots.len() - 1;
         let mut i = self.home(k);
         loop {
-            let at = self.keys[i];
+            let (at, v) = self.slots[i];
             if at == k {
-                return Some(self.vals[i]);
+                return Some(v);
             }
             if at == K::EMPTY {
                 return None;
@@ -174,21 +174,17 @@ impl<K: Key, V: Val + Default> FlatMap<K, V> {
 
     /// The entries, in slot order.
     pub fn iter(&self) -> impl Iterator<Item = (K, V)> + '_ {
-        self.keys
-            .iter()
-            .zip(&self.vals)
-            .filter(|(k, _)| **k != K::EMPTY)
-            .map(|(k, v)| (*k, *v))
+        self.slots.iter().copied().filter(|(k, _)| k != &K::EMPTY)
     }
 
     /// The table as bytes: slot bits, then every key, then every value.
     pub fn write(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.bits.to_le_bytes());
-        out.reserve(self.keys.len() * (K::BYTES + V::BYTES));
-        for &k in &self.keys {
+        out.reserve(self.slots.len() * (K::BYTES + V::BYTES));
+        for &(k, _) in &self.slots {
             k.put(out);
         }
-        for &v in &self.vals {
+        for &(_, v) in &self.slots {
             v.put(out);
         }
     }
@@ -211,19 +207,18 @@ impl<K: Key, V: Val + Default> FlatMap<K, V> {
         if b.len() < end {
             return Err(bad("truncated table"));
         }
-        let keys: Vec<K> = b[4..keys_end].chunks_exact(K::BYTES).map(K::take).collect();
-        let vals: Vec<V> = b[keys_end..end]
-            .chunks_exact(V::BYTES)
-            .map(V::take)
+        let table: Vec<(K, V)> = b[4..keys_end]
+            .chunks_exact(K::BYTES)
+            .zip(b[keys_end..end].chunks_exact(V::BYTES))
+            .map(|(k, v)| (K::take(k), V::take(v)))
             .collect();
-        let len = keys.iter().filter(|&&k| k != K::EMPTY).count();
+        let len = table.iter().filter(|(k, _)| k != &K::EMPTY).count();
         if len == slots {
             return Err(bad("a table without an empty slot"));
         }
         Ok((
             FlatMap {
-                keys,
-                vals,
+                slots: table,
                 bits,
                 len,
             },

@@ -256,3 +256,33 @@ fn long_pieces_merge_by_heap_exactly() {
         assert_eq!(fast.encode(&text), reference_ids(&text));
     }
 }
+
+/// The first k ids of a text, for every k: a cut inside a character leaves invalid
+/// UTF-8, which both decode to U+FFFD the same way (the prompt stage decodes such cuts).
+#[test]
+fn decoding_every_cut_of_the_ids() {
+    let (reference, fast) = both();
+    let texts: Vec<String> = ["中文 👍🏽 héllo — “quoted” ½ ٣ 🇺🇸 ö\u{301}".to_owned()]
+        .into_iter()
+        .chain(
+            common::fixture_texts()
+                .into_iter()
+                .filter(|t| !t.is_ascii())
+                .take(40),
+        )
+        .collect();
+    let mut lossy = 0;
+    for text in &texts {
+        let ids = reference_ids(text);
+        for k in 0..=ids.len().min(400) {
+            let want = reference.decode(&ids[..k], false).expect("decode");
+            lossy += usize::from(want.contains('\u{fffd}') && !text.contains('\u{fffd}'));
+            assert_eq!(
+                fast.decode(&ids[..k]),
+                Some(want),
+                "first {k} ids of {text:?}"
+            );
+        }
+    }
+    assert!(lossy > 10, "only {lossy} cuts inside a character");
+}
