@@ -31,6 +31,21 @@ pub fn reorder<T: Record>(
 ) -> Result<()> {
     let per_bucket = MIN_BUCKET_ITEMS.max(selected.div_ceil(MAX_BUCKETS));
     let buckets = selected.div_ceil(per_bucket);
+    if buckets <= 1 {
+        // One bucket's worth: held as the bucket would be, without the file round trip.
+        let mut records = Vec::with_capacity(selected);
+        for (pos, record) in ArtifactReader::<T>::open(src)?.enumerate() {
+            let record = record?;
+            if let Some(rank) = selected_rank(src, dest, pos)? {
+                records.push((rank, record));
+            }
+        }
+        records.sort_unstable_by_key(|(rank, _)| *rank);
+        for (rank, record) in &records {
+            emit(*rank as usize, record)?;
+        }
+        return Ok(());
+    }
     let tmp = tempfile::Builder::new()
         .prefix(WORK_PREFIX)
         .tempdir_in(work_dir)
@@ -47,12 +62,9 @@ pub fn reorder<T: Record>(
     let mut buf = Vec::new();
     for (pos, record) in ArtifactReader::<T>::open(src)?.enumerate() {
         let record = record?;
-        let rank = *dest
-            .get(pos)
-            .with_context(|| format!("{}: changed between two reads", src.display()))?;
-        if rank == NOT_SELECTED {
+        let Some(rank) = selected_rank(src, dest, pos)? else {
             continue;
-        }
+        };
         buf.clear();
         buf.extend_from_slice(&rank.to_le_bytes());
         buf.extend_from_slice(&[0; 4]);
@@ -83,6 +95,14 @@ pub fn reorder<T: Record>(
     Ok(())
 }
 
+/// The rank of the record at `pos`, if it is selected.
+fn selected_rank(src: &Path, dest: &[u32], pos: usize) -> Result<Option<u32>> {
+    let rank = *dest
+        .get(pos)
+        .with_context(|| format!("{}: changed between two reads", src.display()))?;
+    Ok((rank != NOT_SELECTED).then_some(rank))
+}
+
 fn read_bucket<T: Record>(path: &Path, buf: &mut Vec<u8>) -> Result<Vec<(u32, T)>> {
     let mut r = BufReader::new(File::open(path)?);
     let mut records = Vec::new();
@@ -108,12 +128,18 @@ mod tests {
     use crate::artifact::ArtifactWriter;
     use crate::records::Item;
 
+    /// 13,334 records fit one bucket (held in memory); 30,000 take two bucket files.
     #[test]
     fn selected_records_come_out_in_rank_order() {
+        for (n, every) in [(40_000, 3), (60_000, 2)] {
+            selected_in_rank_order(n, every);
+        }
+    }
+
+    fn selected_in_rank_order(n: u32, every: u32) {
         let dir = tempfile::tempdir().unwrap();
         let src = dir.path().join("items.art");
         let mut w = ArtifactWriter::<Item>::create(&src).unwrap();
-        let n = 40_000u32;
         for i in 0..n {
             w.write(&Item {
                 category: "c".into(),
@@ -125,8 +151,8 @@ mod tests {
             .unwrap();
         }
         w.finish().unwrap();
-        // Every third record, in reverse order of position.
-        let picked: Vec<u32> = (0..n).filter(|i| i % 3 == 0).collect();
+        // Every `every`-th record, in reverse order of position.
+        let picked: Vec<u32> = (0..n).filter(|i| i % every == 0).collect();
         let mut dest = vec![NOT_SELECTED; n as usize];
         for (rank, &pos) in picked.iter().rev().enumerate() {
             dest[pos as usize] = rank as u32;
