@@ -24,8 +24,9 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Task {
     /// Run the recipe's stages (V1: ingest, prompt, split, audit, export; V2: ingest,
-    /// curate, with [summarize] summarize and prompt, export) into one run folder, skipping stages whose
-    /// inputs and config are unchanged. Without --config: the bundled fixtures.
+    /// curate, with [summarize] summarize and prompt, export) into one run folder,
+    /// skipping stages whose inputs and config are unchanged. Without --config: the
+    /// bundled fixtures.
     Pipeline {
         /// A run config (TOML; docs/configuration.md). Default: xtask/configs/fixtures.toml.
         #[arg(long)]
