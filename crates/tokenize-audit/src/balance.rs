@@ -1,6 +1,7 @@
 //! What price balancing did: the items the sample was drawn from against the dataset
 //! that came out of it (train + test, a shuffled cut of the balanced sample), and train
-//! against test. Every figure is computed from the artifacts in one pass each.
+//! against test. Every figure is computed in one pass over each artifact (the items'
+//! in the audit's own pass over them).
 
 use std::path::Path;
 
@@ -16,7 +17,7 @@ pub const BIN: f64 = 10.0;
 
 /// Counts and price sums of one set of items, per price bin and per category.
 #[derive(Debug, Clone, Default)]
-struct Tally {
+pub struct Tally {
     n: u64,
     price_sum: f64,
     bins: Vec<u64>,
@@ -26,7 +27,7 @@ struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, item: &Item) {
+    pub fn add(&mut self, item: &Item) {
         self.n += 1;
         self.price_sum += item.price;
         match price_bin(item.price, BIN) {
@@ -158,14 +159,10 @@ pub struct Balance {
 }
 
 /// Reads `items` once and the split's `train` and `test` once each.
-pub fn balance(items: &Path, train: &Path, test: &Path) -> Result<Balance> {
-    let (mut all, mut tr, mut te, mut dataset) = (
-        Tally::default(),
-        Tally::default(),
-        Tally::default(),
-        Tally::default(),
-    );
-    Tally::read(items, &mut [&mut all])?;
+/// The comparison, given the items' tally (the audit takes it in its one pass over the
+/// items) and the split's two artifacts.
+pub fn balance(all: Tally, train: &Path, test: &Path) -> Result<Balance> {
+    let (mut tr, mut te, mut dataset) = (Tally::default(), Tally::default(), Tally::default());
     Tally::read(train, &mut [&mut tr, &mut dataset])?;
     Tally::read(test, &mut [&mut te, &mut dataset])?;
     // Categories of the items first, then any only the dataset has (a hand-made split).

@@ -16,7 +16,7 @@ use pricer_tokenizer::{Encoder, EncoderChoice, LoadedTokenizer, TokenizerSource}
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::balance::{balance, Balance};
+use crate::balance::{balance, Balance, Tally};
 use crate::facts::{price_facts, prompt_tokens, tail, PriceFacts, PromptTokens, TailView};
 use crate::stats::{price_histogram, Accumulator, ItemStats};
 use crate::summary::RunSummary;
@@ -106,63 +106,96 @@ fn encoder(tok: &LoadedTokenizer) -> Encoder<'_> {
     Encoder::new(tok, EncoderChoice::Fast, false)
 }
 
-pub fn audit(cfg: &AuditStage) -> Result<(Audit, Vec<(f32, f32)>)> {
-    let recipe = encoder(&cfg.recipe);
-    let mut acc = Accumulator::default();
-    let mut sample: Vec<String> = Vec::new();
-    let mut views = Vec::new();
+/// What the one pass over the items collects.
+#[derive(Default)]
+struct ItemsPass {
+    acc: Accumulator,
+    tally: Tally,
+    sample: Vec<String>,
+    views: Vec<(usize, TailView)>,
+}
+
+fn read_items(cfg: &AuditStage, recipe: &Encoder) -> Result<ItemsPass> {
+    let mut pass = ItemsPass::default();
     for (pos, item) in ArtifactReader::<Item>::open(cfg.items_dir.join("items.art"))?.enumerate() {
         let item = item?;
-        acc.add(&item);
+        pass.acc.add(&item);
+        pass.tally.add(&item);
         if pos < cfg.compare_sample {
-            sample.push(item.prompt.clone());
+            pass.sample.push(item.prompt.clone());
         }
         if cfg.views.contains(&pos) {
-            views.push((pos, tail(&recipe, &item.prompt, 10)?));
+            pass.views.push((pos, tail(recipe, &item.prompt, 10)?));
         }
     }
-    // Each tokenizer loads from its compiled form and encodes on its own core.
-    let figures = |name: &str, enc: &Encoder| -> Result<(PriceFacts, PromptTokens)> {
-        Ok((price_facts(name, enc)?, prompt_tokens(name, enc, &sample)?))
-    };
-    let (recipe_figures, compared) = rayon::join(
-        || figures(&cfg.recipe_name, &recipe),
+    Ok(pass)
+}
+
+/// The first test items' prices.
+fn test_head(test: &Path) -> Result<TestHead> {
+    let prices: Vec<f64> = ArtifactReader::<Item>::open(test)?
+        .take(TEST_HEAD)
+        .map(|i| i.map(|i| i.price))
+        .collect::<Result<_, _>>()?;
+    Ok(TestHead {
+        items: prices.len(),
+        mean_price: if prices.is_empty() {
+            0.0
+        } else {
+            prices.iter().sum::<f64>() / prices.len() as f64
+        },
+        prices: price_histogram(&prices, 25.0),
+    })
+}
+
+pub fn audit(cfg: &AuditStage) -> Result<(Audit, Vec<(f32, f32)>)> {
+    let recipe = encoder(&cfg.recipe);
+    // The pass over the items (one reader, one core) runs beside the loading of the
+    // compared tokenizers and their price facts, which need no items.
+    let (pass, compared) = rayon::join(
+        || read_items(cfg, &recipe),
         || {
             cfg.compare
                 .par_iter()
                 .map(|(name, path)| {
                     let tok = pricer_tokenizer::load(&TokenizerSource::Path(path.clone()))?;
-                    figures(name, &encoder(&tok))
+                    let facts = price_facts(name, &encoder(&tok))?;
+                    Ok((name, tok, facts))
                 })
                 .collect::<Result<Vec<_>>>()
         },
     );
-    let (all_facts, all_tokens): (Vec<PriceFacts>, Vec<PromptTokens>) =
-        std::iter::once(recipe_figures?).chain(compared?).unzip();
-    let test_head = match cfg.test_path() {
-        Some(test) => {
-            let prices: Vec<f64> = ArtifactReader::<Item>::open(test)?
-                .take(TEST_HEAD)
-                .map(|i| i.map(|i| i.price))
-                .collect::<Result<_, _>>()?;
-            Some(TestHead {
-                items: prices.len(),
-                mean_price: if prices.is_empty() {
-                    0.0
-                } else {
-                    prices.iter().sum::<f64>() / prices.len() as f64
-                },
-                prices: price_histogram(&prices, 25.0),
-            })
-        }
-        None => None,
+    let (mut pass, compared) = (pass?, compared?);
+    // Then the sample's token counts under every tokenizer, beside the split's passes.
+    let prompt_counts = || -> Result<(PriceFacts, Vec<PromptTokens>)> {
+        let sample = &pass.sample;
+        let (recipe_facts, counts) = rayon::join(
+            || price_facts(&cfg.recipe_name, &recipe),
+            || {
+                std::iter::once((&cfg.recipe_name, encoder(&cfg.recipe)))
+                    .chain(compared.iter().map(|(name, tok, _)| (*name, encoder(tok))))
+                    .collect::<Vec<_>>()
+                    .par_iter()
+                    .map(|(name, enc)| prompt_tokens(name, enc, sample))
+                    .collect::<Result<Vec<_>>>()
+            },
+        );
+        Ok((recipe_facts?, counts?))
     };
-    let balance = match (cfg.split_path("train.art"), cfg.test_path()) {
-        (Some(train), Some(test)) => {
-            Some(balance(&cfg.items_dir.join("items.art"), &train, &test)?)
-        }
-        _ => None,
+    let tally = std::mem::take(&mut pass.tally);
+    let split_passes = || -> Result<(Option<TestHead>, Option<Balance>)> {
+        let head = cfg.test_path().map(|t| test_head(&t)).transpose()?;
+        let bal = match (cfg.split_path("train.art"), cfg.test_path()) {
+            (Some(train), Some(test)) => Some(balance(tally, &train, &test)?),
+            _ => None,
+        };
+        Ok((head, bal))
     };
+    let (counts, split) = rayon::join(prompt_counts, split_passes);
+    let ((recipe_facts, all_tokens), (test_head, balance)) = (counts?, split?);
+    let all_facts = std::iter::once(recipe_facts)
+        .chain(compared.into_iter().map(|(_, _, facts)| facts))
+        .collect();
     let audit = Audit {
         run: cfg.run_summary(),
         balance,
@@ -170,11 +203,11 @@ pub fn audit(cfg: &AuditStage) -> Result<(Audit, Vec<(f32, f32)>)> {
         price_facts: all_facts,
         prompt_tokens: all_tokens,
         known_tail: tail(&recipe, KNOWN_TAIL_TEXT, 10)?,
-        item_views: views,
-        stats: acc.finish(),
+        item_views: pass.views,
+        stats: pass.acc.finish(),
         test_head,
     };
-    Ok((audit, std::mem::take(&mut acc.points)))
+    Ok((audit, std::mem::take(&mut pass.acc.points)))
 }
 
 impl Stage for AuditStage {
