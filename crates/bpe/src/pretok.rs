@@ -68,6 +68,26 @@ fn is_space(c: Class) -> bool {
 
 /// The end of the piece starting at `i` (`i < text.len()`).
 fn piece_end(text: &str, i: usize, max_digits: usize) -> usize {
+    // Most pieces are an ASCII word, alone or after one space: alternative 2 taken
+    // byte by byte (an ASCII letter is `\p{L}`, a space is none of `\r\n\p{L}\p{N}`).
+    let b = text.as_bytes();
+    let word_from = if b[i].is_ascii_alphabetic() {
+        Some(i + 1)
+    } else if b[i] == b' ' && b.get(i + 1).is_some_and(u8::is_ascii_alphabetic) {
+        Some(i + 2)
+    } else {
+        None
+    };
+    if let Some(mut j) = word_from {
+        while b.get(j).is_some_and(u8::is_ascii_alphabetic) {
+            j += 1;
+        }
+        return if b.get(j).is_some_and(|&x| x >= 128) {
+            run_end(text, j, |k| k == Class::Letter)
+        } else {
+            j
+        };
+    }
     let c0 = char_at(text, i).expect("in bounds");
     let k0 = class(c0);
     let i1 = i + c0.len_utf8();
