@@ -1,9 +1,10 @@
 //! The compiled form of a model: what `load` derives from a 9 MB `tokenizer.json` (about
 //! 130 ms of parsing and hashing), as flat little-endian tables that load in a few
 //! milliseconds: the vocabulary and merge tables are stored as the hash tables
-//! themselves ([`FlatMap`]), so a load copies them rather than rebuilding them. Callers key it by the tokenizer file's digest. The form ends with a
-//! BLAKE3 digest of everything before it; a damaged, truncated or foreign file is
-//! refused whole, never half-used.
+//! themselves ([`FlatMap`]), so a load copies them rather than rebuilding them. Callers
+//! key it by the tokenizer file's digest. The form ends with a BLAKE3 digest of
+//! everything before it; a damaged, truncated or foreign file is refused whole, never
+//! half-used.
 
 use crate::error::{BpeError, Result};
 use rustc_hash::FxHashMap;

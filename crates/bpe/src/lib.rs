@@ -61,9 +61,7 @@ impl Hot {
 
     #[inline]
     fn slot(key: u128) -> usize {
-        let h = ((key as u64) ^ ((key >> 64) as u64).rotate_left(29))
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        (h >> (64 - HOT_BITS)) as usize
+        (flat::Key::mix(key) >> (64 - HOT_BITS)) as usize
     }
 }
 

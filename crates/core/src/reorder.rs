@@ -40,11 +40,7 @@ pub fn reorder<T: Record>(
                 records.push((rank, record));
             }
         }
-        records.sort_unstable_by_key(|(rank, _)| *rank);
-        for (rank, record) in &records {
-            emit(*rank as usize, record)?;
-        }
-        return Ok(());
+        return emit_in_rank_order(records, &mut emit);
     }
     let tmp = tempfile::Builder::new()
         .prefix(WORK_PREFIX)
@@ -83,14 +79,22 @@ pub fn reorder<T: Record>(
     }
     for b in 0..buckets {
         let path = bucket_path(b);
-        let mut records = read_bucket::<T>(&path, &mut buf)
+        let records = read_bucket::<T>(&path, &mut buf)
             .with_context(|| format!("{}: cannot read back", path.display()))?;
-        records.sort_unstable_by_key(|(rank, _)| *rank);
-        for (rank, record) in &records {
-            emit(*rank as usize, record)?;
-        }
+        emit_in_rank_order(records, &mut emit)?;
         std::fs::remove_file(&path)
             .with_context(|| format!("{}: cannot remove", path.display()))?;
+    }
+    Ok(())
+}
+
+fn emit_in_rank_order<T>(
+    mut records: Vec<(u32, T)>,
+    emit: &mut impl FnMut(usize, &T) -> Result<()>,
+) -> Result<()> {
+    records.sort_unstable_by_key(|(rank, _)| *rank);
+    for (rank, record) in &records {
+        emit(*rank as usize, record)?;
     }
     Ok(())
 }
