@@ -34,7 +34,7 @@ static ASCII_SCRUBBED: [bool; 128] = {
 /// [`tidy_run`]`(n)`). What is left is the split on spaces and the digit rule.
 pub fn scrub(stuff: &str) -> String {
     let mut out = String::with_capacity(stuff.len());
-    // The current word, glued to the commas-led words after it.
+    // The current word, glued to the comma-led words after it.
     let mut glued = String::with_capacity(64);
     for word in words(stuff) {
         if !glued.is_empty() && !word.starts_with(',') {
