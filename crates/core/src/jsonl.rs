@@ -43,6 +43,16 @@ impl JsonLinesWriter {
         Ok(())
     }
 
+    /// Appends `n` lines made elsewhere (`lines`: each one JSON value and a newline).
+    pub fn write_lines(&mut self, lines: &str, n: u64) -> Result<(), FileError> {
+        debug_assert!(lines.is_empty() || lines.ends_with('\n'));
+        self.out
+            .write_all(lines.as_bytes())
+            .map_err(|e| self.out.inner.error("write", e))?;
+        self.lines += n;
+        Ok(())
+    }
+
     /// Appends a serde value as one line (serde_json's compact form).
     pub fn write_value(&mut self, v: &serde_json::Value) -> Result<(), FileError> {
         self.write_line(&v.to_string())

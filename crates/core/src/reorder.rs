@@ -3,12 +3,12 @@
 //! the buckets are loaded one at a time, sorted and handed on. Memory holds one bucket.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{ensure, Context, Result};
 
-use crate::artifact::{ArtifactReader, Record};
+use crate::artifact::{ArtifactReader, Frame, Record};
 
 /// Name prefix of the work folder (a stage that reorders declares it as a temporary).
 pub const WORK_PREFIX: &str = ".reorder-";
@@ -29,18 +29,40 @@ pub fn reorder<T: Record>(
     work_dir: &Path,
     mut emit: impl FnMut(usize, &T) -> Result<()>,
 ) -> Result<()> {
+    reorder_frames::<T>(src, dest, selected, work_dir, |rank, frame| {
+        let record = frame
+            .decode()
+            .with_context(|| format!("{}: record of rank {rank}", src.display()))?;
+        emit(rank, &record)
+    })
+}
+
+/// [`reorder`] without decoding: `emit` gets each record's bytes as `src` holds them
+/// (for [`crate::ArtifactWriter::write_frame`]), so moving a record costs a copy, not a
+/// decode and an encode in each direction. `src`'s digest is checked after its last
+/// record has been read, before the first bucket is emitted when there are buckets, and
+/// before `emit` is called at all when there is one.
+pub fn reorder_frames<T: Record>(
+    src: &Path,
+    dest: &[u32],
+    selected: usize,
+    work_dir: &Path,
+    mut emit: impl FnMut(usize, Frame<'_, T>) -> Result<()>,
+) -> Result<()> {
     let per_bucket = MIN_BUCKET_ITEMS.max(selected.div_ceil(MAX_BUCKETS));
     let buckets = selected.div_ceil(per_bucket);
+    let mut reader = ArtifactReader::<T>::open(src)?;
     if buckets <= 1 {
-        // One bucket's worth: held as the bucket would be, without the file round trip.
-        let mut records = Vec::with_capacity(selected);
-        for (pos, record) in ArtifactReader::<T>::open(src)?.enumerate() {
-            let record = record?;
+        // One bucket's worth: held as the bucket file would hold it, without the file.
+        let mut bucket = Vec::new();
+        let mut pos = 0;
+        while let Some(frame) = reader.next_frame()? {
             if let Some(rank) = selected_rank(src, dest, pos)? {
-                records.push((rank, record));
+                push_entry(&mut bucket, rank, frame.bytes());
             }
+            pos += 1;
         }
-        return emit_in_rank_order(records, &mut emit);
+        return emit_in_rank_order(&bucket, &mut emit);
     }
     let tmp = tempfile::Builder::new()
         .prefix(WORK_PREFIX)
@@ -55,21 +77,19 @@ pub fn reorder<T: Record>(
                 .with_context(|| format!("{}: cannot create", p.display()))
         })
         .collect::<Result<_>>()?;
-    let mut buf = Vec::new();
-    for (pos, record) in ArtifactReader::<T>::open(src)?.enumerate() {
-        let record = record?;
-        let Some(rank) = selected_rank(src, dest, pos)? else {
+    let mut entry = Vec::new();
+    let mut pos = 0;
+    while let Some(frame) = reader.next_frame()? {
+        let rank = selected_rank(src, dest, pos)?;
+        pos += 1;
+        let Some(rank) = rank else {
             continue;
         };
-        buf.clear();
-        buf.extend_from_slice(&rank.to_le_bytes());
-        buf.extend_from_slice(&[0; 4]);
-        buf = postcard::to_extend(&record, std::mem::take(&mut buf))?;
-        let len = (buf.len() - 8) as u32;
-        buf[4..8].copy_from_slice(&len.to_le_bytes());
+        entry.clear();
+        push_entry(&mut entry, rank, frame.bytes());
         let b = rank as usize / per_bucket;
         writers[b]
-            .write_all(&buf)
+            .write_all(&entry)
             .with_context(|| format!("{}: cannot write", bucket_path(b).display()))?;
     }
     for (b, w) in writers.into_iter().enumerate() {
@@ -79,22 +99,43 @@ pub fn reorder<T: Record>(
     }
     for b in 0..buckets {
         let path = bucket_path(b);
-        let records = read_bucket::<T>(&path, &mut buf)
+        let bucket = std::fs::read(&path)
             .with_context(|| format!("{}: cannot read back", path.display()))?;
-        emit_in_rank_order(records, &mut emit)?;
+        emit_in_rank_order(&bucket, &mut emit)
+            .with_context(|| format!("{}: bucket file", path.display()))?;
         std::fs::remove_file(&path)
             .with_context(|| format!("{}: cannot remove", path.display()))?;
     }
     Ok(())
 }
 
-fn emit_in_rank_order<T>(
-    mut records: Vec<(u32, T)>,
-    emit: &mut impl FnMut(usize, &T) -> Result<()>,
+/// A bucket entry: rank (u32 LE), length (u32 LE), the record's bytes.
+fn push_entry(bucket: &mut Vec<u8>, rank: u32, bytes: &[u8]) {
+    bucket.extend_from_slice(&rank.to_le_bytes());
+    bucket.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    bucket.extend_from_slice(bytes);
+}
+
+fn emit_in_rank_order<T: Record>(
+    bucket: &[u8],
+    emit: &mut impl FnMut(usize, Frame<'_, T>) -> Result<()>,
 ) -> Result<()> {
-    records.sort_unstable_by_key(|(rank, _)| *rank);
-    for (rank, record) in &records {
-        emit(*rank as usize, record)?;
+    let mut entries: Vec<(u32, usize, usize)> = Vec::new();
+    let mut at = 0;
+    while at < bucket.len() {
+        let head = bucket
+            .get(at..at + 8)
+            .context("a bucket entry is cut short")?;
+        let rank = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
+        let len = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
+        let start = at + 8;
+        ensure!(start + len <= bucket.len(), "a bucket entry is cut short");
+        entries.push((rank, start, len));
+        at = start + len;
+    }
+    entries.sort_unstable_by_key(|&(rank, ..)| rank);
+    for (rank, start, len) in entries {
+        emit(rank as usize, Frame::new(&bucket[start..start + len]))?;
     }
     Ok(())
 }
@@ -105,25 +146,6 @@ fn selected_rank(src: &Path, dest: &[u32], pos: usize) -> Result<Option<u32>> {
         .get(pos)
         .with_context(|| format!("{}: changed between two reads", src.display()))?;
     Ok((rank != NOT_SELECTED).then_some(rank))
-}
-
-fn read_bucket<T: Record>(path: &Path, buf: &mut Vec<u8>) -> Result<Vec<(u32, T)>> {
-    let mut r = BufReader::new(File::open(path)?);
-    let mut records = Vec::new();
-    let mut head = [0u8; 8];
-    loop {
-        match r.read_exact(&mut head) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
-            Err(e) => return Err(e.into()),
-        }
-        let rank = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
-        let len = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
-        buf.resize(len, 0);
-        r.read_exact(buf)?;
-        records.push((rank, postcard::from_bytes(buf)?));
-    }
-    Ok(records)
 }
 
 #[cfg(test)]
@@ -171,5 +193,26 @@ mod tests {
         assert_eq!(got, picked.iter().rev().copied().collect::<Vec<_>>());
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(left.len(), 1, "the work folder is gone");
+
+        // Frames copied as they are make the artifact that decoded records make.
+        let (by_record, by_frame) = (dir.path().join("a.art"), dir.path().join("b.art"));
+        let mut w = ArtifactWriter::<Item>::create(&by_record).unwrap();
+        reorder::<Item>(&src, &dest, picked.len(), dir.path(), |_, item| {
+            Ok(w.write(item)?)
+        })
+        .unwrap();
+        let a = w.finish().unwrap();
+        let mut w = ArtifactWriter::<Item>::create(&by_frame).unwrap();
+        reorder_frames::<Item>(&src, &dest, picked.len(), dir.path(), |_, frame| {
+            Ok(w.write_frame(&frame)?)
+        })
+        .unwrap();
+        let b = w.finish().unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.count, picked.len() as u64);
+        assert_eq!(
+            std::fs::read(by_record).unwrap(),
+            std::fs::read(by_frame).unwrap()
+        );
     }
 }

@@ -73,7 +73,9 @@ pub fn process_row(fields: &[(PyStr<'_>, Value<'_>)]) -> Result<Kept, Reject> {
     join_lines(field(fields, "features"), "features", &mut contents)?;
     if let Some(details) = field(fields, "details") {
         // json.dumps never returns an empty string, so `if details:` always holds.
-        let mut d = json::dumps(details).into_bytes();
+        let mut d = String::with_capacity(1024);
+        json::dump_into(details, &mut d);
+        let mut d = d.into_bytes();
         for finder in removal_finders() {
             delete_all(&mut d, finder);
         }

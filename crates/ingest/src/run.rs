@@ -72,19 +72,25 @@ impl<R: RowRules> IngestStage<R> {
     }
 }
 
-/// What one chunk's rows became (kept records already encoded, in the worker).
+/// What one chunk's rows became, encoded in the worker: the kept records, and the
+/// rejects as `rejects.jsonl` lines (each ending in a newline).
 struct ChunkResult<T> {
     file: u32,
     kept: Vec<Encoded<T>>,
-    rejects: Vec<(u64, Reject)>,
+    rejects: String,
     counts: Counts,
 }
 
-fn process_chunk<R: RowRules>(rules: &R, chunk: &Chunk, category: &str) -> ChunkResult<R::Record> {
+fn process_chunk<R: RowRules>(
+    rules: &R,
+    chunk: &Chunk,
+    category: &str,
+    path: &str,
+) -> ChunkResult<R::Record> {
     let mut out = ChunkResult {
         file: chunk.file,
         kept: Vec::new(),
-        rejects: Vec::new(),
+        rejects: String::new(),
         counts: Counts::default(),
     };
     for (n, line) in chunk.lines.iter().enumerate() {
@@ -122,7 +128,8 @@ fn process_chunk<R: RowRules>(rules: &R, chunk: &Chunk, category: &str) -> Chunk
             }
             Err(r) => {
                 out.counts.reject(r.reason.code());
-                out.rejects.push((line_no, r));
+                rules.reject_line(path, line_no, &r, &mut out.rejects);
+                out.rejects.push('\n');
             }
         }
     }
@@ -192,6 +199,7 @@ impl<R: RowRules> Stage for IngestStage<R> {
                 &self.rules,
                 c,
                 &self.inputs[c.file as usize].category,
+                &paths[c.file as usize],
             ))),
             Piece::FileDone { .. } => Ok(None),
         };
@@ -203,13 +211,7 @@ impl<R: RowRules> Stage for IngestStage<R> {
                     for record in &r.kept {
                         records.write_encoded(record)?;
                     }
-                    for (line, reject) in &r.rejects {
-                        rejects.write_line(&self.rules.reject_line(
-                            &paths[r.file as usize],
-                            *line,
-                            reject,
-                        ))?;
-                    }
+                    rejects.write_lines(&r.rejects, r.counts.rejected)?;
                 }
                 (Piece::FileDone { digest, bytes, .. }, _) => {
                     // The file must be the one planned: it was read twice.

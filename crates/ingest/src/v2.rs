@@ -317,17 +317,16 @@ impl RowRules for V2 {
 
     /// `json.dumps({"file": basename, "line": n, "reason": code})`, as the reference
     /// writes rejects.
-    fn reject_line(&self, path: &str, line: u64, r: &Reject) -> String {
+    fn reject_line(&self, path: &str, line: u64, r: &Reject, out: &mut String) {
         let name = std::path::Path::new(path)
             .file_name()
             .map_or_else(|| path.to_owned(), |n| n.to_string_lossy().into_owned());
-        let mut out = String::from("{\"file\": ");
-        write_str_ascii(&PyStr::Utf8(name.into()), &mut out);
+        out.push_str("{\"file\": ");
+        write_str_ascii(&PyStr::Utf8(name.into()), out);
         out.push_str(&format!(
             ", \"line\": {line}, \"reason\": \"{}\"}}",
             r.reason.code()
         ));
-        out
     }
 }
 

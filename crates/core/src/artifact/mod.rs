@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-pub use reader::{header_info, record_type, verify, ArtifactReader};
+pub use reader::{header_info, record_type, verify, ArtifactReader, Frame};
 pub use writer::{ArtifactWriter, Encoded};
 
 pub const MAGIC: &[u8; 8] = b"PRICERAF";
@@ -203,6 +203,51 @@ mod tests {
         assert!(matches!(w.write(&big), Err(ArtifactError::TooLarge { .. })));
         w.write(&item(1)).unwrap();
         assert_eq!(w.finish().unwrap().count, 1);
+    }
+
+    /// The compressing thread gets batches, not records: the body must be the zstd
+    /// stream of the frames as a plain encoder fed one record at a time writes it, over
+    /// enough records to cross many batches and zstd's window.
+    #[test]
+    fn body_is_the_plain_zstd_stream_of_the_frames() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("items.art");
+        let n = 20_000;
+        let mut w = ArtifactWriter::<Item>::create(&path).unwrap();
+        let mut plain = zstd::Encoder::new(Vec::new(), ZSTD_LEVEL).unwrap();
+        let mut raw = 0;
+        for i in 0..n {
+            let mut it = item(i);
+            let words = u64::from(i) * 7919 % 300;
+            it.prompt = (0..words)
+                .map(|k| {
+                    format!(
+                        "{:x}",
+                        ((u64::from(i) * 2_654_435_761) ^ (k * 40_503)) % 1_000_003
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" ");
+            let frame = postcard::to_allocvec(&it).unwrap();
+            raw += frame.len() + 4;
+            plain
+                .write_all(&(frame.len() as u32).to_le_bytes())
+                .unwrap();
+            plain.write_all(&frame).unwrap();
+            if i % 3 == 0 {
+                w.write_encoded(&Encoded::new(&it).unwrap()).unwrap();
+            } else {
+                w.write(&it).unwrap();
+            }
+        }
+        let info = w.finish().unwrap();
+        let plain = plain.finish().unwrap();
+        let file = fs::read(&path).unwrap();
+        assert!(raw > 8 << 20, "spans zstd's window many times: {raw}");
+        assert_eq!(&file[HEADER_LEN..], &plain[..]);
+        assert_eq!(info.digest, blake3::hash(&plain).to_hex().to_string());
+        assert_eq!(info.count, u64::from(n));
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use super::header::open_header;
 use super::{io_err, ArtifactError, ArtifactInfo, Record, FLAG_ZSTD, HEADER_LEN, MAX_RECORD_BYTES};
@@ -28,7 +29,117 @@ impl<R: Read> Read for HashingReader<R> {
     }
 }
 
-type Body = zstd::Decoder<'static, BufReader<HashingReader<BufReader<File>>>>;
+type Decoder = zstd::Decoder<'static, BufReader<HashingReader<BufReader<File>>>>;
+
+/// Decompressed bytes handed over at a time.
+const BATCH_BYTES: usize = 128 << 10;
+
+/// What the inflating thread sends: decompressed bytes, then how the body ended.
+enum Msg {
+    Data(Vec<u8>),
+    End(io::Result<BodyEnd>),
+}
+
+/// Facts about the compressed body, known once the stream has ended.
+struct BodyEnd {
+    /// Body bytes the header promised that the file did not hold.
+    missing: u64,
+    trailing: bool,
+    digest: [u8; 32],
+}
+
+/// Reads, digests and decompresses the body on a thread of its own, so the stage's
+/// thread only decodes records (the same bytes in the same order).
+fn inflate(mut body: Decoder, out: SyncSender<Msg>) {
+    loop {
+        let mut batch = Vec::with_capacity(BATCH_BYTES);
+        let got = (&mut body).take(BATCH_BYTES as u64).read_to_end(&mut batch);
+        // Bytes read before an error still go first: the record they hold is whole.
+        if !batch.is_empty() && out.send(Msg::Data(batch)).is_err() {
+            return; // the reader was dropped
+        }
+        match got {
+            Ok(n) if n == BATCH_BYTES => continue,
+            Ok(_) => {
+                let _ = out.send(Msg::End(body_end(body)));
+                return;
+            }
+            Err(e) => {
+                let _ = out.send(Msg::End(Err(e)));
+                return;
+            }
+        }
+    }
+}
+
+fn body_end(body: Decoder) -> io::Result<BodyEnd> {
+    let hashing = body.finish().into_inner();
+    let mut file = hashing.inner;
+    let mut probe = [0u8; 1];
+    let trailing = file.read(&mut probe)? != 0;
+    Ok(BodyEnd {
+        missing: hashing.remaining,
+        trailing,
+        digest: *hashing.hasher.finalize().as_bytes(),
+    })
+}
+
+/// The decompressed body as a `Read`, from the inflating thread's batches.
+struct Body {
+    rx: Receiver<Msg>,
+    batch: Vec<u8>,
+    pos: usize,
+    end: Option<BodyEnd>,
+}
+
+impl Read for Body {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos == self.batch.len() {
+            if self.end.is_some() {
+                return Ok(0);
+            }
+            match self.rx.recv() {
+                Ok(Msg::Data(b)) => {
+                    self.batch = b;
+                    self.pos = 0;
+                }
+                Ok(Msg::End(Ok(end))) => self.end = Some(end),
+                Ok(Msg::End(Err(e))) => return Err(e),
+                Err(_) => return Err(io::Error::other("the inflating thread stopped")),
+            }
+        }
+        let n = buf.len().min(self.batch.len() - self.pos);
+        buf[..n].copy_from_slice(&self.batch[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// One record of an artifact of `T` as it is encoded there (postcard), to move between
+/// artifacts of the same type without decoding and encoding it again.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame<'a, T> {
+    bytes: &'a [u8],
+    _t: PhantomData<T>,
+}
+
+impl<'a, T: Record> Frame<'a, T> {
+    /// Only frames that an artifact of `T` held (or a copy of one) are made.
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        Frame {
+            bytes,
+            _t: PhantomData,
+        }
+    }
+
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    pub fn decode(&self) -> Result<T, postcard::Error> {
+        postcard::from_bytes(self.bytes)
+    }
+}
 
 /// Streams the records of one artifact, checking type, count and digest.
 pub struct ArtifactReader<T: Record> {
@@ -63,12 +174,22 @@ impl<T: Record> ArtifactReader<T> {
             hasher: blake3::Hasher::new(),
             remaining: header.body_len,
         };
-        let body = zstd::Decoder::new(hashing).map_err(io_err(&path))?;
+        let decoder = zstd::Decoder::new(hashing).map_err(io_err(&path))?;
+        let (tx, rx) = sync_channel(4);
+        std::thread::Builder::new()
+            .name("artifact-unzstd".into())
+            .spawn(move || inflate(decoder, tx))
+            .map_err(io_err(&path))?;
         Ok(ArtifactReader {
             path,
             header_count: header.count,
             body_digest: header.body_digest,
-            body: Some(body),
+            body: Some(Body {
+                rx,
+                batch: Vec::new(),
+                pos: 0,
+                end: None,
+            }),
             read: 0,
             buf: Vec::new(),
             _t: PhantomData,
@@ -103,16 +224,14 @@ impl<T: Record> ArtifactReader<T> {
             Ok(_) => return Err(self.corrupt("records beyond the count in the header")),
             Err(e) => return Err(self.corrupt(format!("compressed body: {e}"))),
         }
-        let hashing = body.finish().into_inner();
-        if hashing.remaining != 0 {
+        let end = body.end.expect("read to the end");
+        if end.missing != 0 {
             return Err(self.corrupt("the body is shorter than the header says"));
         }
-        let mut file = hashing.inner;
-        let mut probe = [0u8; 1];
-        if file.read(&mut probe).map_err(io_err(&self.path))? != 0 {
+        if end.trailing {
             return Err(self.corrupt("trailing bytes after the body"));
         }
-        if hashing.hasher.finalize().as_bytes() != &self.body_digest {
+        if end.digest != self.body_digest {
             return Err(ArtifactError::DigestMismatch {
                 path: self.path.clone(),
             });
@@ -121,12 +240,55 @@ impl<T: Record> ArtifactReader<T> {
     }
 
     fn next_record(&mut self) -> Result<Option<T>, ArtifactError> {
-        if self.body.is_none() {
+        self.next_view()
+    }
+
+    /// The next record decoded as `V`: `T` itself, or a view of its leading fields that
+    /// borrows from the reader (e.g. `&str`s), for a pass that needs a few fields and
+    /// should not allocate the rest. The body's digest is checked after the last record
+    /// either way.
+    pub fn next_view<'b, V: serde::Deserialize<'b>>(
+        &'b mut self,
+    ) -> Result<Option<V>, ArtifactError> {
+        if !self.load_frame()? {
             return Ok(None);
+        }
+        // Fields, not `self.corrupt`: the record may borrow `buf` for as long as `'b`.
+        match postcard::from_bytes(&self.buf) {
+            Ok(record) => {
+                self.read += 1;
+                Ok(Some(record))
+            }
+            Err(e) => {
+                self.body = None;
+                Err(ArtifactError::Corrupt {
+                    path: self.path.clone(),
+                    what: format!("record {}: {e}", self.read),
+                })
+            }
+        }
+    }
+
+    /// The next record's bytes, undecoded, to copy into another artifact of `T`
+    /// ([`super::ArtifactWriter::write_frame`]). Nothing checks them but the body's digest
+    /// after the last record, so an output built from them is finished only after that.
+    pub fn next_frame(&mut self) -> Result<Option<Frame<'_, T>>, ArtifactError> {
+        if !self.load_frame()? {
+            return Ok(None);
+        }
+        self.read += 1;
+        Ok(Some(Frame::new(&self.buf)))
+    }
+
+    /// Loads the next record's bytes into `buf`; false after the last (whose end and
+    /// digest it checks).
+    fn load_frame(&mut self) -> Result<bool, ArtifactError> {
+        if self.body.is_none() {
+            return Ok(false);
         }
         if self.read == self.header_count {
             self.finish_body()?;
-            return Ok(None);
+            return Ok(false);
         }
         let body = self.body.as_mut().expect("checked above");
         let mut len = [0u8; 4];
@@ -145,16 +307,7 @@ impl<T: Record> ArtifactReader<T> {
             let what = format!("record {} of {}: {e}", self.read, self.header_count);
             return Err(self.corrupt(what));
         }
-        match postcard::from_bytes(&self.buf) {
-            Ok(record) => {
-                self.read += 1;
-                Ok(Some(record))
-            }
-            Err(e) => {
-                let what = format!("record {}: {e}", self.read);
-                Err(self.corrupt(what))
-            }
-        }
+        Ok(true)
     }
 }
 
