@@ -145,10 +145,11 @@ impl<R: RowRules> Stage for IngestStage<R> {
         &self.out_dir
     }
 
-    /// The raw files, digested (a full read of each).
+    /// The raw files, digested (a full read of each; files side by side).
     fn inputs(&self) -> Result<Vec<InputRef>> {
+        use rayon::prelude::*;
         self.inputs[self.range()]
-            .iter()
+            .par_iter()
             .map(|i| {
                 let digest = pricer_core::digest::file_digest(&i.path)
                     .with_context(|| format!("{}: cannot read", i.path.display()))?;

@@ -13,16 +13,43 @@ fn is_scrubbed(c: char) -> bool {
     matches!(c, ':' | '[' | ']' | '"' | '{' | '}' | '【' | '】') || is_space(c)
 }
 
-/// ASCII bytes of the class, looked up instead of matched (scrub is ingest's hot loop).
-static ASCII_SCRUBBED: [bool; 128] = {
-    let mut t = [false; 128];
+/// What a byte is to scrub, for ASCII bytes: in the class, an ASCII digit, a comma.
+const CLASS: u8 = 1;
+const DIGIT: u8 = 2;
+const COMMA: u8 = 4;
+/// Looked up instead of matched: scrub is ingest's hot loop.
+static ASCII_KIND: [u8; 128] = {
+    let mut t = [0u8; 128];
     let mut b = 0;
     while b < 128 {
-        t[b] = matches!(b as u8, b':' | b'[' | b']' | b'"' | b'{' | b'}' | b' ' | b'\t'..=b'\r' | 0x1c..=0x1f);
+        let c = b as u8;
+        t[b] = if matches!(c, b':' | b'[' | b']' | b'"' | b'{' | b'}' | b' ' | b'\t'..=b'\r' | 0x1c..=0x1f)
+        {
+            CLASS
+        } else if c.is_ascii_digit() {
+            DIGIT
+        } else if c == b',' {
+            COMMA
+        } else {
+            0
+        };
         b += 1;
     }
     t
 };
+
+/// A maximal run outside the class, and what the rules ask of it, seen while it was
+/// found (so most words are not scanned again).
+#[derive(Clone, Copy)]
+struct Word<'a> {
+    text: &'a str,
+    /// Holds a character outside ASCII.
+    wide: bool,
+    /// Holds an ASCII digit.
+    digit: bool,
+    /// Holds two commas in a row.
+    commas: bool,
+}
 
 /// `scrub(stuff)`: runs of the class become one space, strip, tidy commas, and drop
 /// words of 7+ code points that contain a `str.isdigit()` character.
@@ -34,44 +61,100 @@ static ASCII_SCRUBBED: [bool; 128] = {
 /// [`tidy_run`]`(n)`). What is left is the split on spaces and the digit rule.
 pub fn scrub(stuff: &str) -> String {
     let mut out = String::with_capacity(stuff.len());
-    // The current word, glued to the comma-led words after it.
-    let mut glued = String::with_capacity(64);
+    // The current word; copied into `glued` only when a comma-led word joins it.
+    let mut current: Option<Word<'_>> = None;
+    let mut glued = String::new();
     for word in words(stuff) {
-        if !glued.is_empty() && !word.starts_with(',') {
-            emit(&glued, &mut out);
-            glued.clear();
+        if word.text.starts_with(',') && (current.is_some() || !glued.is_empty()) {
+            if let Some(w) = current.take() {
+                glued.push_str(w.text);
+            }
+            glued.push_str(word.text);
+            continue;
         }
-        glued.push_str(word);
+        flush(&mut current, &mut glued, &mut out);
+        current = Some(word);
     }
-    if !glued.is_empty() {
-        emit(&glued, &mut out);
-    }
+    flush(&mut current, &mut glued, &mut out);
     out
 }
 
+fn flush(current: &mut Option<Word<'_>>, glued: &mut String, out: &mut String) {
+    if !glued.is_empty() {
+        emit(glued, out);
+        glued.clear();
+    } else if let Some(w) = current.take() {
+        let keep = if w.commas {
+            // Tidied first: the general path.
+            emit(w.text, out);
+            return;
+        } else if w.text.len() < SCRUB_LONG_WORD {
+            true
+        } else if !w.wide {
+            !w.digit
+        } else {
+            keep_word(w.text)
+        };
+        if keep {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(w.text);
+        }
+    }
+}
+
 /// The maximal runs of `stuff` outside the class, in order.
-fn words(stuff: &str) -> impl Iterator<Item = &str> {
+fn words(stuff: &str) -> impl Iterator<Item = Word<'_>> {
     let bytes = stuff.as_bytes();
     let mut i = 0;
+    // Two tight loops (skip the class, then take a word) rather than one with a state:
+    // the word loop is where ingest spends its time, a byte at a time.
     std::iter::from_fn(move || {
-        // Skip a run of the class, then take the word after it.
-        let mut start = None;
-        while i < bytes.len() {
-            let b = bytes[i];
-            let (scrubbed, len) = if b < 128 {
-                (ASCII_SCRUBBED[b as usize], 1)
+        loop {
+            let &b = bytes.get(i)?;
+            if b < 128 {
+                if ASCII_KIND[b as usize] & CLASS == 0 {
+                    break;
+                }
+                i += 1;
             } else {
                 let c = stuff[i..].chars().next().expect("char boundary");
-                (is_scrubbed(c), c.len_utf8())
-            };
-            match (scrubbed, start) {
-                (true, Some(s)) => return Some(&stuff[s..i]),
-                (false, None) => start = Some(i),
-                _ => {}
+                if !is_scrubbed(c) {
+                    break;
+                }
+                i += c.len_utf8();
             }
-            i += len;
         }
-        start.map(|s| &stuff[s..])
+        let start = i;
+        // `pairs`: kinds shared by two bytes in a row (two commas set its COMMA bit).
+        let (mut wide, mut kinds, mut pairs, mut prev) = (false, 0u8, 0u8, 0u8);
+        while let Some(&b) = bytes.get(i) {
+            if b < 128 {
+                let kind = ASCII_KIND[b as usize];
+                if kind & CLASS != 0 {
+                    break;
+                }
+                kinds |= kind;
+                pairs |= prev & kind;
+                prev = kind;
+                i += 1;
+            } else {
+                let c = stuff[i..].chars().next().expect("char boundary");
+                if is_scrubbed(c) {
+                    break;
+                }
+                wide = true;
+                prev = 0;
+                i += c.len_utf8();
+            }
+        }
+        Some(Word {
+            text: &stuff[start..i],
+            wide,
+            digit: kinds & DIGIT != 0,
+            commas: pairs & COMMA != 0,
+        })
     })
 }
 
