@@ -105,6 +105,10 @@ enum BenchTask {
         /// PRICER_REF_PYTHON or target/ref-venv with transformers 4.46.3).
         #[arg(long)]
         reference: Option<PathBuf>,
+        /// Time each side this many times, interleaved, and compare medians (a shared
+        /// machine's load changes within seconds; a 1-second run feels it most).
+        #[arg(long, default_value_t = 1)]
+        repeat: usize,
     },
     /// The audit of synthetic items, charts included, against the prompt stage's time.
     Audit {
@@ -225,12 +229,14 @@ fn main() -> Result<()> {
                     threads,
                     gzip,
                     reference,
+                    repeat,
                 },
         } => bench::pipeline::run(&bench::pipeline::PipelineArgs {
             rows,
             threads,
             gzip,
             reference,
+            repeat,
         }),
         Task::Bench {
             which: BenchTask::Bpe { texts, threads },

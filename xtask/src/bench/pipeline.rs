@@ -21,6 +21,24 @@ pub struct PipelineArgs {
     pub gzip: bool,
     /// pricer_ref.py, to time side by side (first size only).
     pub reference: Option<PathBuf>,
+    /// Runs of each side, interleaved; medians are compared.
+    pub repeat: usize,
+}
+
+/// The run of median wall time (the largest process is the largest over all runs).
+fn median(mut runs: Vec<Measured>) -> Measured {
+    let max_rss = runs.iter().map(|m| m.max_rss).max().unwrap_or(0);
+    runs.sort_by(|a, b| a.wall.total_cmp(&b.wall));
+    let mut m = runs.swap_remove(runs.len() / 2);
+    m.max_rss = max_rss;
+    m
+}
+
+fn walls(runs: &[f64]) -> String {
+    runs.iter()
+        .map(|w| format!("{w:.2}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// target/bench/pipeline-corpus-ROWS[-gz]: make_corpus.py's 8 x `rows` rows (seed 2024).
@@ -164,25 +182,47 @@ pub fn run(a: &PipelineArgs) -> Result<()> {
             if a.gzip { ", gzip" } else { "" },
             a.threads
         );
-        let m = ours(&corpus, &dir, a.threads)?;
+        let repeat = a.repeat.max(1);
+        let with_reference = a.reference.as_ref().filter(|_| i == 0);
+        let (mut ours_runs, mut gzip_runs, mut ref_runs) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..repeat {
+            ours_runs.push(ours(&corpus, &dir, a.threads)?);
+            if a.gzip {
+                gzip_runs.push(gunzip(&corpus)?);
+            }
+            if let Some(script) = with_reference {
+                ref_runs.push(reference(script, &corpus, &dir, a.threads)?);
+            }
+        }
+        let times = |runs: &[Measured]| walls(&runs.iter().map(|m| m.wall).collect::<Vec<_>>());
+        let of_runs = |runs: &[Measured]| {
+            if repeat > 1 {
+                format!(" (median of {repeat}: {})", times(runs))
+            } else {
+                String::new()
+            }
+        };
+        let (ours_times, gzip_times, ref_times) =
+            (of_runs(&ours_runs), of_runs(&gzip_runs), of_runs(&ref_runs));
+        let m = median(ours_runs);
         println!(
-            "cargo xtask pipeline (ingest, prompt, split, audit with 4 tokenizers, export): {:.2} s, largest process {:.0} MiB",
+            "cargo xtask pipeline (ingest, prompt, split, audit with 4 tokenizers, export): {:.2} s{ours_times}, largest process {:.0} MiB",
             m.wall,
             mib(m.max_rss)
         );
         peaks.push((rows * 8, m.max_rss));
         if a.gzip {
-            let g = gunzip(&corpus)?;
+            let g = median(gzip_runs);
             println!(
-                "gzip -dc of the same files, one core: {:.2} s; pipeline / gzip = {:.2}",
+                "gzip -dc of the same files, one core: {:.2} s{gzip_times}; pipeline / gzip = {:.2}",
                 g.wall,
                 m.wall / g.wall
             );
         }
-        if let (0, Some(script)) = (i, &a.reference) {
-            let r = reference(script, &corpus, &dir, a.threads)?;
+        if with_reference.is_some() {
+            let r = median(ref_runs);
             println!(
-                "reference (pricer_ref.py items --workers {}): {:.2} s, largest process {:.0} MiB; \
+                "reference (pricer_ref.py items --workers {}): {:.2} s{ref_times}, largest process {:.0} MiB; \
                  pricer is {:.1}x faster, side by side in one run",
                 a.threads,
                 r.wall,
