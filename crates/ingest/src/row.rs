@@ -35,6 +35,10 @@ fn field<'v, 'a>(fields: &'v [(PyStr<'a>, Value<'a>)], name: &str) -> Option<&'v
 }
 
 /// Applies the Hub loader emulation and rules 1-4 to one line (without its terminator).
+///
+/// The line is checked as `json.loads` would (same verdict, same message), but only the
+/// five fields the rules read are built, each when its rule needs it: about half of all
+/// rows have no price, and they are rejected without building anything.
 pub fn process_line(line: &[u8]) -> Result<Kept, Reject> {
     let text = std::str::from_utf8(line).map_err(|e| {
         Reject::new(
@@ -42,15 +46,32 @@ pub fn process_line(line: &[u8]) -> Result<Kept, Reject> {
             format!("invalid UTF-8 at byte {}", e.valid_up_to()),
         )
     })?;
-    let value = json::loads(text).map_err(|e| Reject::new(Reason::InvalidJson, e.to_string()))?;
-    let Value::Object(fields) = value else {
-        return Err(Reject::new(
-            Reason::NotObject,
-            format!("a JSON {}, not an object", kind(&value)),
-        ));
+    let scanned = json::scan_fields(text, FIELDS)
+        .map_err(|e| Reject::new(Reason::InvalidJson, e.to_string()))?;
+    let found = match scanned {
+        json::Scanned::Object(found) => found,
+        json::Scanned::NotObject(kind) => {
+            return Err(Reject::new(
+                Reason::NotObject,
+                format!("a JSON {kind}, not an object"),
+            ))
+        }
     };
-    process_row(&fields)
+    process_fields(|name| {
+        let at = FIELDS.iter().position(|f| *f == name)?;
+        let range = found[at].clone()?;
+        // Checked by the scan already; a failure here would be a bug, kept as a reject.
+        Some(json::loads(&text[range]).map_err(|e| {
+            Reject::new(
+                Reason::InvalidJson,
+                format!("internal: rescanning a field: {e}"),
+            )
+        }))
+    })
 }
+
+/// The keys rules 1-4 read.
+const FIELDS: [&str; 5] = ["price", "description", "features", "details", "title"];
 
 fn kind(v: &Value<'_>) -> &'static str {
     match v {
@@ -65,16 +86,25 @@ fn kind(v: &Value<'_>) -> &'static str {
 
 /// Rules 1-4 on a decoded row.
 pub fn process_row(fields: &[(PyStr<'_>, Value<'_>)]) -> Result<Kept, Reject> {
-    let price = price(field(fields, "price"))?;
+    process_fields(|name| field(fields, name).cloned().map(Ok))
+}
+
+/// Rules 1-4 with each field built when asked for (`get(name)`: absent, the value, or
+/// why it could not be built).
+fn process_fields<'a>(
+    get: impl Fn(&str) -> Option<Result<Value<'a>, Reject>>,
+) -> Result<Kept, Reject> {
+    let field = |name: &str| get(name).transpose();
+    let price = price(field("price")?.as_ref())?;
 
     // Rule 2: contents, in generalised UTF-8 since Python strings may hold lone surrogates.
     let mut contents: Vec<u8> = Vec::with_capacity(2048);
-    join_lines(field(fields, "description"), "description", &mut contents)?;
-    join_lines(field(fields, "features"), "features", &mut contents)?;
-    if let Some(details) = field(fields, "details") {
+    join_lines(field("description")?.as_ref(), "description", &mut contents)?;
+    join_lines(field("features")?.as_ref(), "features", &mut contents)?;
+    if let Some(details) = field("details")? {
         // json.dumps never returns an empty string, so `if details:` always holds.
         let mut d = String::with_capacity(1024);
-        json::dump_into(details, &mut d);
+        json::dump_into(&details, &mut d);
         let mut d = d.into_bytes();
         for finder in removal_finders() {
             delete_all(&mut d, finder);
@@ -94,7 +124,8 @@ pub fn process_row(fields: &[(PyStr<'_>, Value<'_>)]) -> Result<Kept, Reject> {
     let cut = cut_code_points(&contents, CEILING_CHARS);
 
     // Rule 4: the title must be a string.
-    let title = match field(fields, "title") {
+    let title = field("title")?;
+    let title = match &title {
         None => return Err(Reject::new(Reason::TitleMissing, "no title")),
         Some(Value::Str(s)) => s,
         Some(other) => {

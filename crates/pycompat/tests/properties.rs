@@ -125,3 +125,106 @@ proptest! {
         }
     }
 }
+
+/// Rows as the recipe meets them: an object with the keys it reads (some twice, some
+/// escaped) among others, then damaged at random (bytes cut, JSON tokens spliced in), so
+/// that most lines are broken somewhere deep inside.
+fn row_like() -> impl Strategy<Value = String> {
+    let key = prop_oneof![
+        Just("\"price\"".to_owned()),
+        Just("\"title\"".to_owned()),
+        Just("\"details\"".to_owned()),
+        Just("\"pr\\u0069ce\"".to_owned()),
+        Just("\"images\"".to_owned()),
+        Just("\"x\"".to_owned()),
+    ];
+    let object = prop::collection::vec((key, json_value()), 0..6).prop_map(|v| {
+        let fields: Vec<String> = v.into_iter().map(|(k, x)| format!("{k}: {x}")).collect();
+        format!("{{{}}}", fields.join(", "))
+    });
+    let token = prop::sample::select(vec![
+        "{",
+        "}",
+        "[",
+        "]",
+        ":",
+        ",",
+        "\"",
+        "\\",
+        "\\u",
+        "\\ud800",
+        "0",
+        "-",
+        "1e",
+        ".5",
+        "NaN",
+        "-Infinity",
+        "null",
+        "tru",
+        " ",
+        "\n",
+        "\u{1}",
+        "é",
+    ]);
+    let edit = (any::<prop::sample::Index>(), 0..3u8, token);
+    (
+        prop_oneof![object, json_value()],
+        prop::collection::vec(edit, 0..3),
+    )
+        .prop_map(|(mut s, edits)| {
+            for (at, op, token) in edits {
+                let mut i = at.index(s.len() + 1);
+                while !s.is_char_boundary(i) {
+                    i -= 1;
+                }
+                match op {
+                    0 => s.insert_str(i, token),
+                    1 => s.truncate(i),
+                    _ => {
+                        let mut j = (i + token.len()).min(s.len());
+                        while !s.is_char_boundary(j) {
+                            j += 1;
+                        }
+                        s.replace_range(i..j, token);
+                    }
+                }
+            }
+            s
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 20_000, .. ProptestConfig::default() })]
+
+    /// scan_fields refuses exactly what loads refuses, with the same message and offset;
+    /// on an object each wanted key's range builds the value loads keeps for it.
+    #[test]
+    fn scan_fields_agrees_with_loads(line in row_like()) {
+        const WANTED: [&str; 3] = ["price", "title", "details"];
+        let full = json::loads(&line);
+        let scanned = json::scan_fields(&line, WANTED);
+        match (&full, &scanned) {
+            (Err(a), Err(b)) => prop_assert_eq!(a, b),
+            (Ok(json::Value::Object(fields)), Ok(json::Scanned::Object(found))) => {
+                for (name, range) in WANTED.iter().zip(found) {
+                    let want = fields.iter().find(|(k, _)| k.as_bytes() == name.as_bytes()).map(|(_, v)| v.clone());
+                    let got = range.clone().map(|r| json::loads(&line[r]).unwrap());
+                    // NaN != NaN: compare what json.dumps prints.
+                    prop_assert_eq!(want.map(|v| dumps(&v)), got.map(|v| dumps(&v)), "{}", name);
+                }
+            }
+            (Ok(v), Ok(json::Scanned::NotObject(kind))) => {
+                let want = match v {
+                    json::Value::Null => "null",
+                    json::Value::Bool(_) => "boolean",
+                    json::Value::Int(_) | json::Value::Float(_) => "number",
+                    json::Value::Str(_) => "string",
+                    json::Value::Array(_) => "array",
+                    json::Value::Object(_) => "object",
+                };
+                prop_assert_eq!(want, *kind);
+            }
+            _ => prop_assert!(false, "loads {:?} but scan_fields {:?} for {:?}", full, scanned, line),
+        }
+    }
+}

@@ -23,12 +23,63 @@ pub fn loads(s: &str) -> Result<Value<'_>, LoadError> {
         depth: 0,
     };
     p.skip_ws();
-    let v = p.value()?;
+    let v = p.value::<true>()?;
     p.skip_ws();
     if p.i != p.b.len() {
         return Err(p.err("Extra data"));
     }
     Ok(v)
+}
+
+/// What [`scan_fields`] found: where the line's top-level object holds each wanted key's
+/// value (its last occurrence, as the dict keeps it), or that the line is another kind
+/// of value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scanned<const N: usize> {
+    Object([Option<std::ops::Range<usize>>; N]),
+    /// Valid JSON, but not an object: Python's type name for the reject's detail.
+    NotObject(&'static str),
+}
+
+/// `json.loads(s)` for a caller that needs a few keys of a top-level object: the same
+/// verdict (`Err` with the same message and offset for every line `loads` refuses), but
+/// nothing is built; each wanted key's value is left as a byte range of `s`, which
+/// [`loads`] then builds on its own (it is valid JSON by then). A row whose first
+/// wanted field decides a reject costs no allocation at all.
+pub fn scan_fields<const N: usize>(s: &str, wanted: [&str; N]) -> Result<Scanned<N>, LoadError> {
+    let mut p = Parser {
+        s,
+        b: s.as_bytes(),
+        i: 0,
+        depth: 0,
+    };
+    p.skip_ws();
+    let kind = match p.b.get(p.i) {
+        Some(b'{') => None,
+        Some(b'[') => Some("array"),
+        Some(b'"') => Some("string"),
+        Some(b'n') => Some("null"),
+        Some(b't' | b'f') => Some("boolean"),
+        _ => Some("number"),
+    };
+    let found = match kind {
+        None => {
+            // The object's members are one level down, as in `nested`.
+            p.depth += 1;
+            let found = p.top_object(wanted)?;
+            p.depth -= 1;
+            found
+        }
+        Some(kind) => {
+            p.value::<false>()?;
+            Scanned::NotObject(kind)
+        }
+    };
+    p.skip_ws();
+    if p.i != p.b.len() {
+        return Err(p.err("Extra data"));
+    }
+    Ok(found)
 }
 
 struct Parser<'a> {
@@ -61,11 +112,13 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn value(&mut self) -> Result<Value<'a>, LoadError> {
+    /// One value. `BUILD = false` checks it exactly as building would (the same errors at
+    /// the same offsets) but builds nothing and returns `Null`.
+    fn value<const BUILD: bool>(&mut self) -> Result<Value<'a>, LoadError> {
         match self.b.get(self.i) {
-            Some(b'{') => self.nested(Self::object),
-            Some(b'[') => self.nested(Self::array),
-            Some(b'"') => Ok(Value::Str(self.string()?)),
+            Some(b'{') => self.nested(Self::object::<BUILD>),
+            Some(b'[') => self.nested(Self::array::<BUILD>),
+            Some(b'"') => Ok(Value::Str(self.string::<BUILD>()?)),
             Some(b'n') => self.literal("null", Value::Null),
             Some(b't') => self.literal("true", Value::Bool(true)),
             Some(b'f') => self.literal("false", Value::Bool(false)),
@@ -75,7 +128,7 @@ impl<'a> Parser<'a> {
                 self.i += "-Infinity".len();
                 Ok(Value::Float(f64::NEG_INFINITY))
             }
-            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(b'-' | b'0'..=b'9') => self.number::<BUILD>(),
             _ => Err(self.err("Expecting value")),
         }
     }
@@ -93,7 +146,7 @@ impl<'a> Parser<'a> {
         v
     }
 
-    fn number(&mut self) -> Result<Value<'a>, LoadError> {
+    fn number<const BUILD: bool>(&mut self) -> Result<Value<'a>, LoadError> {
         let start = self.i;
         let b = self.b;
         let mut i = self.i;
@@ -134,6 +187,10 @@ impl<'a> Parser<'a> {
         }
         self.i = i;
         let text = &self.s[start..i];
+        if is_float && !BUILD {
+            // Rust parses every literal of this grammar (overflow gives inf).
+            return Ok(Value::Null);
+        }
         if is_float {
             // Python's float() of the literal: correctly rounded, overflow gives inf.
             return text
@@ -147,13 +204,16 @@ impl<'a> Parser<'a> {
                 offset: start,
             });
         }
+        if !BUILD {
+            return Ok(Value::Null);
+        }
         if text == "-0" {
             return Ok(Value::Int(Cow::Borrowed("0")));
         }
         Ok(Value::Int(Cow::Borrowed(text)))
     }
 
-    fn array(&mut self) -> Result<Value<'a>, LoadError> {
+    fn array<const BUILD: bool>(&mut self) -> Result<Value<'a>, LoadError> {
         self.i += 1;
         let mut items = Vec::new();
         self.skip_ws();
@@ -163,7 +223,10 @@ impl<'a> Parser<'a> {
         }
         loop {
             self.skip_ws();
-            items.push(self.value()?);
+            let item = self.value::<BUILD>()?;
+            if BUILD {
+                items.push(item);
+            }
             self.skip_ws();
             match self.b.get(self.i) {
                 Some(b',') => self.i += 1,
@@ -176,7 +239,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn object(&mut self) -> Result<Value<'a>, LoadError> {
+    fn object<const BUILD: bool>(&mut self) -> Result<Value<'a>, LoadError> {
         self.i += 1;
         let mut entries: Vec<(PyStr<'a>, Value<'a>)> = Vec::new();
         // Large objects index their keys so duplicate detection stays linear.
@@ -191,14 +254,28 @@ impl<'a> Parser<'a> {
             if self.b.get(self.i) != Some(&b'"') {
                 return Err(self.err("Expecting property name enclosed in double quotes"));
             }
-            let key = self.string()?;
+            let key = self.string::<BUILD>()?;
             self.skip_ws();
             if self.b.get(self.i) != Some(&b':') {
                 return Err(self.err("Expecting ':' delimiter"));
             }
             self.i += 1;
             self.skip_ws();
-            let value = self.value()?;
+            let value = self.value::<BUILD>()?;
+            if !BUILD {
+                self.skip_ws();
+                match self.b.get(self.i) {
+                    Some(b',') => {
+                        self.i += 1;
+                        continue;
+                    }
+                    Some(b'}') => {
+                        self.i += 1;
+                        return Ok(Value::Null);
+                    }
+                    _ => return Err(self.err("Expecting ',' delimiter")),
+                }
+            }
             let existing = match &index {
                 Some(ix) => ix.get(key.as_bytes()).copied(),
                 None => entries.iter().position(|(k, _)| k == &key),
@@ -233,6 +310,44 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// [`Self::object`] unbuilt, noting where each wanted key's value lies.
+    fn top_object<const N: usize>(&mut self, wanted: [&str; N]) -> Result<Scanned<N>, LoadError> {
+        let mut found: [Option<std::ops::Range<usize>>; N] = std::array::from_fn(|_| None);
+        self.i += 1;
+        self.skip_ws();
+        if self.b.get(self.i) == Some(&b'}') {
+            self.i += 1;
+            return Ok(Scanned::Object(found));
+        }
+        loop {
+            self.skip_ws();
+            if self.b.get(self.i) != Some(&b'"') {
+                return Err(self.err("Expecting property name enclosed in double quotes"));
+            }
+            let key = self.string::<true>()?;
+            self.skip_ws();
+            if self.b.get(self.i) != Some(&b':') {
+                return Err(self.err("Expecting ':' delimiter"));
+            }
+            self.i += 1;
+            self.skip_ws();
+            let start = self.i;
+            self.value::<false>()?;
+            if let Some(k) = wanted.iter().position(|w| w.as_bytes() == key.as_bytes()) {
+                found[k] = Some(start..self.i);
+            }
+            self.skip_ws();
+            match self.b.get(self.i) {
+                Some(b',') => self.i += 1,
+                Some(b'}') => {
+                    self.i += 1;
+                    return Ok(Scanned::Object(found));
+                }
+                _ => return Err(self.err("Expecting ',' delimiter")),
+            }
+        }
+    }
+
     fn hex4(&self, at: usize) -> Result<u32, LoadError> {
         let digits = self.b.get(at..at + 4).ok_or(LoadError {
             what: "Invalid \\uXXXX escape",
@@ -247,7 +362,8 @@ impl<'a> Parser<'a> {
         })
     }
 
-    fn string(&mut self) -> Result<PyStr<'a>, LoadError> {
+    /// A string; `BUILD = false` checks its escapes and returns it empty.
+    fn string<const BUILD: bool>(&mut self) -> Result<PyStr<'a>, LoadError> {
         self.i += 1;
         let start = self.i;
         let b = self.b;
@@ -267,7 +383,11 @@ impl<'a> Parser<'a> {
             }
             _ => {} // an escape, or the end of the input: the slow path says which
         }
-        let mut out: Vec<u8> = b[start..i].to_vec();
+        let mut out: Vec<u8> = if BUILD {
+            b[start..i].to_vec()
+        } else {
+            Vec::new()
+        };
         let mut surrogates = false;
         loop {
             let Some(&c) = b.get(i) else {
@@ -311,7 +431,9 @@ impl<'a> Parser<'a> {
                         }
                     };
                     if let Some(byte) = simple {
-                        out.push(byte);
+                        if BUILD {
+                            out.push(byte);
+                        }
                         continue;
                     }
                     let mut cp = self.hex4(i)?;
@@ -326,16 +448,23 @@ impl<'a> Parser<'a> {
                             i += 6;
                         }
                     }
-                    push_code_point(&mut out, cp);
+                    if BUILD {
+                        push_code_point(&mut out, cp);
+                    }
                     surrogates |= (0xD800..=0xDFFF).contains(&cp);
                 }
                 _ => {
                     // Copy the run up to the next special byte in one go.
                     let run_end = i + string_run(&b[i..]);
-                    out.extend_from_slice(&b[i..run_end]);
+                    if BUILD {
+                        out.extend_from_slice(&b[i..run_end]);
+                    }
                     i = run_end;
                 }
             }
+        }
+        if !BUILD {
+            return Ok(PyStr::Utf8(Cow::Borrowed("")));
         }
         if surrogates {
             Ok(PyStr::Surrogates(out))
