@@ -240,41 +240,13 @@ impl<'a> Parser<'a> {
     }
 
     fn object<const BUILD: bool>(&mut self) -> Result<Value<'a>, LoadError> {
-        self.i += 1;
         let mut entries: Vec<(PyStr<'a>, Value<'a>)> = Vec::new();
         // Large objects index their keys so duplicate detection stays linear.
         let mut index: Option<HashMap<Vec<u8>, usize>> = None;
-        self.skip_ws();
-        if self.b.get(self.i) == Some(&b'}') {
-            self.i += 1;
-            return Ok(Value::Object(entries));
-        }
-        loop {
-            self.skip_ws();
-            if self.b.get(self.i) != Some(&b'"') {
-                return Err(self.err("Expecting property name enclosed in double quotes"));
-            }
-            let key = self.string::<BUILD>()?;
-            self.skip_ws();
-            if self.b.get(self.i) != Some(&b':') {
-                return Err(self.err("Expecting ':' delimiter"));
-            }
-            self.i += 1;
-            self.skip_ws();
-            let value = self.value::<BUILD>()?;
+        self.members::<BUILD>(|p, key| {
+            let value = p.value::<BUILD>()?;
             if !BUILD {
-                self.skip_ws();
-                match self.b.get(self.i) {
-                    Some(b',') => {
-                        self.i += 1;
-                        continue;
-                    }
-                    Some(b'}') => {
-                        self.i += 1;
-                        return Ok(Value::Null);
-                    }
-                    _ => return Err(self.err("Expecting ',' delimiter")),
-                }
+                return Ok(());
             }
             let existing = match &index {
                 Some(ix) => ix.get(key.as_bytes()).copied(),
@@ -298,50 +270,61 @@ impl<'a> Parser<'a> {
                     }
                 }
             }
-            self.skip_ws();
-            match self.b.get(self.i) {
-                Some(b',') => self.i += 1,
-                Some(b'}') => {
-                    self.i += 1;
-                    return Ok(Value::Object(entries));
-                }
-                _ => return Err(self.err("Expecting ',' delimiter")),
-            }
-        }
+            Ok(())
+        })?;
+        Ok(if BUILD {
+            Value::Object(entries)
+        } else {
+            Value::Null
+        })
     }
 
     /// [`Self::object`] unbuilt, noting where each wanted key's value lies.
     fn top_object<const N: usize>(&mut self, wanted: [&str; N]) -> Result<Scanned<N>, LoadError> {
         let mut found: [Option<std::ops::Range<usize>>; N] = std::array::from_fn(|_| None);
+        self.members::<true>(|p, key| {
+            let start = p.i;
+            p.value::<false>()?;
+            if let Some(k) = wanted.iter().position(|w| w.as_bytes() == key.as_bytes()) {
+                found[k] = Some(start..p.i);
+            }
+            Ok(())
+        })?;
+        Ok(Scanned::Object(found))
+    }
+
+    /// An object's `{"key": value, ...}` syntax, the one place its errors are raised;
+    /// `member` parses each value (the parser is at its first byte) and keeps what it
+    /// wants. `KEYS`: build the keys (else they are only checked).
+    fn members<const KEYS: bool>(
+        &mut self,
+        mut member: impl FnMut(&mut Self, PyStr<'a>) -> Result<(), LoadError>,
+    ) -> Result<(), LoadError> {
         self.i += 1;
         self.skip_ws();
         if self.b.get(self.i) == Some(&b'}') {
             self.i += 1;
-            return Ok(Scanned::Object(found));
+            return Ok(());
         }
         loop {
             self.skip_ws();
             if self.b.get(self.i) != Some(&b'"') {
                 return Err(self.err("Expecting property name enclosed in double quotes"));
             }
-            let key = self.string::<true>()?;
+            let key = self.string::<KEYS>()?;
             self.skip_ws();
             if self.b.get(self.i) != Some(&b':') {
                 return Err(self.err("Expecting ':' delimiter"));
             }
             self.i += 1;
             self.skip_ws();
-            let start = self.i;
-            self.value::<false>()?;
-            if let Some(k) = wanted.iter().position(|w| w.as_bytes() == key.as_bytes()) {
-                found[k] = Some(start..self.i);
-            }
+            member(self, key)?;
             self.skip_ws();
             match self.b.get(self.i) {
                 Some(b',') => self.i += 1,
                 Some(b'}') => {
                     self.i += 1;
-                    return Ok(Scanned::Object(found));
+                    return Ok(());
                 }
                 _ => return Err(self.err("Expecting ',' delimiter")),
             }
