@@ -250,6 +250,40 @@ mod tests {
         assert_eq!(info.count, u64::from(n));
     }
 
+    /// A record that cannot be encoded is refused and loses nothing written before it.
+    #[test]
+    fn a_record_that_fails_to_encode_loses_nothing() {
+        #[derive(Debug, PartialEq, serde::Deserialize)]
+        struct Flaky(u32);
+        impl serde::Serialize for Flaky {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                if self.0 == 13 {
+                    return Err(serde::ser::Error::custom("unlucky"));
+                }
+                s.serialize_u32(self.0)
+            }
+        }
+        impl Record for Flaky {
+            const RECORD_TYPE: &'static str = "flaky";
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("flaky.art");
+        let mut w = ArtifactWriter::<Flaky>::create(&path).unwrap();
+        for i in 0..20 {
+            let r = w.write(&Flaky(i));
+            assert_eq!(r.is_err(), i == 13, "record {i}: {r:?}");
+        }
+        assert_eq!(w.finish().unwrap().count, 19);
+        let back: Vec<Flaky> = ArtifactReader::<Flaky>::open(&path)
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            back,
+            (0..20).filter(|&i| i != 13).map(Flaky).collect::<Vec<_>>()
+        );
+    }
+
     #[test]
     fn wrong_type_is_refused() {
         let dir = tempfile::tempdir().unwrap();

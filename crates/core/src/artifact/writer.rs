@@ -68,6 +68,8 @@ impl<T: Record> Encoded<T> {
 pub struct ArtifactWriter<T: Record> {
     path: PathBuf,
     batch: Vec<u8>,
+    /// One record being encoded by [`ArtifactWriter::write`].
+    scratch: Vec<u8>,
     body: Option<Compressor>,
     count: u64,
     _t: PhantomData<T>,
@@ -133,6 +135,7 @@ impl<T: Record> ArtifactWriter<T> {
         Ok(ArtifactWriter {
             path,
             batch: Vec::with_capacity(BATCH_BYTES + (16 << 10)),
+            scratch: Vec::new(),
             body: Some(Compressor {
                 batches,
                 spare,
@@ -150,32 +153,28 @@ impl<T: Record> ArtifactWriter<T> {
     /// Appends one record. A record larger than [`MAX_RECORD_BYTES`] is refused (its
     /// readers would refuse it too), and the artifact stays usable for the next one.
     pub fn write(&mut self, record: &T) -> Result<(), ArtifactError> {
-        let at = self.batch.len();
-        self.batch.extend_from_slice(&[0u8; 4]);
-        let encoded = postcard::to_extend(record, std::mem::take(&mut self.batch));
-        let batch = match encoded {
-            Ok(b) => b,
-            Err(source) => {
-                // postcard gives the buffer back only on success: start a new one.
-                self.batch = Vec::with_capacity(BATCH_BYTES + (16 << 10));
-                return Err(ArtifactError::Encode {
+        // Encoded apart from the batch: postcard drops the buffer it fails in, and the
+        // batch holds earlier records.
+        self.scratch.clear();
+        self.scratch =
+            postcard::to_extend(record, std::mem::take(&mut self.scratch)).map_err(|source| {
+                ArtifactError::Encode {
                     path: self.path.clone(),
                     index: self.count,
                     source,
-                });
-            }
-        };
-        self.batch = batch;
-        let len = self.batch.len() - at - 4;
+                }
+            })?;
+        let len = self.scratch.len();
         if len > MAX_RECORD_BYTES as usize {
-            self.batch.truncate(at);
+            self.scratch = Vec::new();
             return Err(ArtifactError::TooLarge {
                 path: self.path.clone(),
                 index: self.count,
                 bytes: len as u64,
             });
         }
-        self.batch[at..at + 4].copy_from_slice(&(len as u32).to_le_bytes());
+        self.batch.extend_from_slice(&(len as u32).to_le_bytes());
+        self.batch.extend_from_slice(&self.scratch);
         self.count += 1;
         self.hand_over_full()
     }
