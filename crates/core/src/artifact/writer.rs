@@ -173,10 +173,10 @@ impl<T: Record> ArtifactWriter<T> {
                 bytes: len as u64,
             });
         }
-        self.batch.extend_from_slice(&(len as u32).to_le_bytes());
-        self.batch.extend_from_slice(&self.scratch);
-        self.count += 1;
-        self.hand_over_full()
+        let scratch = std::mem::take(&mut self.scratch);
+        let done = self.push_frame(&scratch);
+        self.scratch = scratch;
+        done
     }
 
     /// Appends a record encoded elsewhere ([`Encoded`]).
@@ -188,16 +188,17 @@ impl<T: Record> ArtifactWriter<T> {
                 bytes: record.len() as u64,
             });
         }
-        self.batch
-            .extend_from_slice(&(record.len() as u32).to_le_bytes());
-        self.batch.extend_from_slice(&record.bytes);
-        self.count += 1;
-        self.hand_over_full()
+        self.push_frame(&record.bytes)
     }
 
     /// Appends a record read undecoded from another artifact of `T`.
     pub fn write_frame(&mut self, frame: &Frame<'_, T>) -> Result<(), ArtifactError> {
-        let bytes = frame.bytes();
+        self.push_frame(frame.bytes())
+    }
+
+    /// Frames one record's bytes (length, bytes) into the batch; callers have checked
+    /// the size limit.
+    fn push_frame(&mut self, bytes: &[u8]) -> Result<(), ArtifactError> {
         self.batch
             .extend_from_slice(&(bytes.len() as u32).to_le_bytes());
         self.batch.extend_from_slice(bytes);
