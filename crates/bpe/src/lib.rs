@@ -384,6 +384,25 @@ impl Bpe {
         (at == text.len()).then_some(spans)
     }
 
+    /// For `ids`, a head of [`Bpe::encode`]`(text)`: how many bytes of `text` they spell,
+    /// so that their [`Bpe::decode`] is `text[..n]` read as lossy UTF-8, with no copy
+    /// of token bytes. Byte-level tokens spell their pieces exactly; `None` where
+    /// [`Bpe::decode`] would be `None` (an added token, an unknown id, not byte-level).
+    pub fn head_len(&self, ids: &[u32]) -> Option<usize> {
+        if !matches!(self.shape, Shape::ByteLevel { .. }) {
+            return None;
+        }
+        let mut n = 0;
+        for &id in ids {
+            let len = self.model.token_bytes.len_of(id as usize)?;
+            if len == 0 {
+                return None;
+            }
+            n += len;
+        }
+        Some(n)
+    }
+
     /// `tokenizers`' plain decode (byte-level decoder, lossy UTF-8); `None` if an id is
     /// not one of the model's (e.g. an added token) or the model is not byte-level.
     pub fn decode(&self, ids: &[u32]) -> Option<String> {

@@ -40,6 +40,14 @@ impl Tokens {
         self.ends.is_empty()
     }
 
+    /// The length of `id`'s bytes, if the model has that id (no read of the bytes).
+    #[inline]
+    pub fn len_of(&self, id: usize) -> Option<usize> {
+        let end = *self.ends.get(id)?;
+        let start = if id == 0 { 0 } else { self.ends[id - 1] };
+        Some((end - start) as usize)
+    }
+
     /// The bytes of `id`, if the model has that id.
     #[inline]
     pub fn get(&self, id: usize) -> Option<&[u8]> {

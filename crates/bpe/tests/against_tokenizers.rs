@@ -80,6 +80,23 @@ fn assert_same(text: &str) {
         // Added tokens are decoded by tokenizers.
         None => assert!(ids.iter().any(|&id| id >= 128_000), "{text:?}"),
     }
+    for k in [0, 1, ids.len() / 3, ids.len() / 2, ids.len()] {
+        let head = &ids[..k.min(ids.len())];
+        match fast.head_len(head) {
+            Some(n) => assert_eq!(
+                spelled(text, n),
+                both().0.decode(head, false).expect("decode"),
+                "the text the first {k} ids of {text:?} spell"
+            ),
+            None => assert!(head.iter().any(|&id| id >= 128_000), "{text:?}"),
+        }
+    }
+}
+
+/// What the prompt stage decodes for a head of `text`'s ids that spells `n` bytes.
+fn spelled(text: &str, n: usize) -> String {
+    let bytes = text.as_bytes().get(..n).expect("a head of the text");
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Each code point of the BMP and the SMP, and every 61st beyond (CJK extensions,
@@ -277,6 +294,12 @@ fn decoding_every_cut_of_the_ids() {
         for k in 0..=ids.len().min(400) {
             let want = reference.decode(&ids[..k], false).expect("decode");
             lossy += usize::from(want.contains('\u{fffd}') && !text.contains('\u{fffd}'));
+            let n = fast.head_len(&ids[..k]).expect("no added token here");
+            assert_eq!(
+                spelled(text, n),
+                want,
+                "the text the first {k} ids of {text:?} spell"
+            );
             assert_eq!(
                 fast.decode(&ids[..k]),
                 Some(want),

@@ -37,7 +37,7 @@ pub fn make_item(tok: &Encoder<'_>, c: &Candidate) -> anyhow::Result<Result<Item
     if ids.len() <= MIN_TOKENS {
         return Ok(Err(PromptReject::TooFewTokens(ids.len())));
     }
-    let decoded = tok.decode(&ids[..ids.len().min(MAX_TOKENS)])?;
+    let decoded = tok.decode_head(&c.text, &ids, MAX_TOKENS)?;
     let prompt = recipe::prompt(&decoded, c.price);
     let token_count = tok.count(&prompt)? as u32;
     Ok(Ok(Item {

@@ -100,6 +100,20 @@ impl<'t> Encoder<'t> {
             .collect())
     }
 
+    /// `decode(&ids[..n])` for `ids` from [`Encoder::encode_head`]`(text, _)` with `n`
+    /// at most their number: on the fast path, the head of `text` those ids spell.
+    pub fn decode_head(&self, text: &str, ids: &[u32], n: usize) -> Result<String> {
+        let head = &ids[..n.min(ids.len())];
+        let spelled = self
+            .fast_for(text)
+            .and_then(|b| b.head_len(head))
+            .and_then(|len| text.as_bytes().get(..len));
+        match spelled {
+            Some(bytes) => Ok(self.clean_up(String::from_utf8_lossy(bytes).into_owned())),
+            None => self.decode(head),
+        }
+    }
+
     /// `decode(ids)`: plain decode (special tokens kept), then `clean_up_tokenization`
     /// when configured.
     pub fn decode(&self, ids: &[u32]) -> Result<String> {
@@ -112,10 +126,14 @@ impl<'t> Encoder<'t> {
                 .decode(ids, false)
                 .map_err(|e| anyhow::anyhow!("decode failed: {e}"))?,
         };
-        Ok(if self.clean_up_spaces {
+        Ok(self.clean_up(text))
+    }
+
+    fn clean_up(&self, text: String) -> String {
+        if self.clean_up_spaces {
             clean_up_tokenization(&text)
         } else {
             text
-        })
+        }
     }
 }

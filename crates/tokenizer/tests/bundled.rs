@@ -55,3 +55,29 @@ fn the_bundled_file_has_the_recorded_sha256() {
         "fixtures/tokenizers/README.md records this sum"
     );
 }
+
+/// The prompt stage's decode of a text's first ids (read off the text on the fast path)
+/// is `decode` of those ids, with either encoder, cuts inside a character included.
+#[test]
+fn decode_head_is_decode_of_the_head() {
+    let tok = load(&TokenizerSource::Bundled).unwrap();
+    let texts = [
+        "Plain words , with spaces . And isn't it ?",
+        "中文 👍🏽 héllo — “quoted” ½ ٣ 🇺🇸 ö\u{301} end",
+        "Robot arm <|python_tag|> kit <|eom_id|> more",
+        "",
+    ];
+    for choice in [EncoderChoice::Fast, EncoderChoice::Reference] {
+        let enc = Encoder::new(&tok, choice, true);
+        for text in texts {
+            let ids = enc.encode(text).unwrap();
+            for n in 0..=ids.len() + 1 {
+                assert_eq!(
+                    enc.decode_head(text, &ids, n).unwrap(),
+                    enc.decode(&ids[..n.min(ids.len())]).unwrap(),
+                    "{choice:?}: first {n} ids of {text:?}"
+                );
+            }
+        }
+    }
+}
