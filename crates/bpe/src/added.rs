@@ -110,6 +110,11 @@ impl Added {
         }
     }
 
+    /// Whether any added token occurs in `text`.
+    pub fn any_in(&self, text: &str) -> bool {
+        self.finder.as_ref().is_some_and(|f| f.is_match(text))
+    }
+
     /// The text's segments, collected.
     pub fn segments<'t>(&self, text: &'t str) -> Vec<Segment<'t>> {
         let mut out = Vec::new();

@@ -114,6 +114,15 @@ impl std::fmt::Debug for Bpe {
     }
 }
 
+/// Whether no piece of the Llama 3 / Qwen split pattern holds byte `a` and then byte `b`:
+/// an ASCII letter or digit then a space (letter and digit runs stop at the space, and
+/// no other alternative takes a letter or digit), or a newline then an ASCII letter or
+/// digit (letter runs take no newline before them, and the alternatives that take
+/// newlines take nothing after them but whitespace).
+pub fn hard_boundary(a: u8, b: u8) -> bool {
+    (a.is_ascii_alphanumeric() && b == b' ') || (a == b'\n' && b.is_ascii_alphanumeric())
+}
+
 /// The metaspace SentencePiece models write for " ".
 const METASPACE_CHAR: char = '\u{2581}';
 
@@ -401,6 +410,48 @@ impl Bpe {
             n += len;
         }
         Some(n)
+    }
+
+    /// `count(whole)`, for a `whole` (a prompt) that holds at `at` the head of `text`
+    /// that `head`, the first ids of `encode(text)`, spell: those ids are counted, not
+    /// encoded again, up to the last place in that head where a letter or digit meets
+    /// a space, and only what is around them is encoded. `None` where this does not
+    /// apply.
+    ///
+    /// Why it is exact: no piece of the split pattern holds a letter or digit and then
+    /// a space, or a newline and then a letter or digit ([`hard_boundary`]); the pieces
+    /// after such a place do not depend on the text before it (the pattern looks only
+    /// ahead), nor do the pieces before it on the text after it (they end there whatever
+    /// follows). So the pieces, and the ids, of `whole` are those of its three parts.
+    pub fn count_reusing(&self, whole: &str, at: usize, text: &str, head: &[u32]) -> Option<usize> {
+        if !matches!(self.shape, Shape::ByteLevel { nfc: false, .. }) || self.added.any_in(whole) {
+            return None;
+        }
+        let spelled = self.head_len(head)?;
+        let w = whole.as_bytes();
+        let region = w.get(at..at.checked_add(spelled)?)?;
+        if region != text.as_bytes().get(..spelled)? {
+            // The clean-up changed it, or the head ends inside a character.
+            return None;
+        }
+        if at > 0 && !hard_boundary(w[at - 1], *w.get(at)?) {
+            return None;
+        }
+        // The last hard boundary inside the region (not at its end, whose next byte is
+        // not the text's).
+        let cut = (1..spelled)
+            .rev()
+            .find(|&i| hard_boundary(region[i - 1], region[i]))?;
+        // The ids before `cut`: the ids from the end of the head back to it.
+        let (mut len, mut kept) = (spelled, head.len());
+        while len > cut {
+            kept -= 1;
+            len -= self.model.token_bytes.len_of(head[kept] as usize)?;
+        }
+        if len != cut {
+            return None;
+        }
+        Some(self.count(&whole[..at]) + kept + self.count(&whole[at + cut..]))
     }
 
     /// `tokenizers`' plain decode (byte-level decoder, lossy UTF-8); `None` if an id is

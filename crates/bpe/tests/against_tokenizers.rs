@@ -309,3 +309,76 @@ fn decoding_every_cut_of_the_ids() {
     }
     assert!(lossy > 10, "only {lossy} cuts inside a character");
 }
+
+/// `count_reusing` for `prefix + (what the first k ids of text spell) + suffix`, checked
+/// against `tokenizers`' count of that whole; whether the shortcut applied.
+fn check_count_reusing(prefix: &str, text: &str, k: usize, suffix: &str) -> bool {
+    let fast = &both().1;
+    let ids = reference_ids(text);
+    let head = &ids[..k.min(ids.len())];
+    let Some(n) = fast.head_len(head) else {
+        return false;
+    };
+    let whole = format!("{prefix}{}{suffix}", spelled(text, n));
+    let want = reference_ids(&whole).len();
+    match fast.count_reusing(&whole, prefix.len(), text, head) {
+        Some(got) => {
+            assert_eq!(
+                got, want,
+                "{prefix:?} + first {k} ids of {text:?} + {suffix:?}"
+            );
+            true
+        }
+        None => false,
+    }
+}
+
+/// The prompt stage's case: every fixture row as the recipe builds its prompt.
+#[test]
+fn counting_a_prompt_around_the_ids_it_reuses() {
+    let mut reused = 0;
+    let texts = common::fixture_texts();
+    for text in &texts {
+        for k in [1, 5, 160] {
+            let applied = check_count_reusing(
+                "How much does this cost to the nearest dollar?\n\n",
+                text,
+                k,
+                "\n\nPrice is $42.00",
+            );
+            reused += usize::from(applied);
+        }
+    }
+    // One id spells no place where a letter meets a space: k = 1 never reuses; nor does
+    // a raw JSON line, which starts with "{" (no boundary after the prefix's newline).
+    assert!(
+        reused * 3 > texts.len() * 2,
+        "reused ids for only {reused} of {} prompts",
+        2 * texts.len()
+    );
+}
+
+fn boundary_alphabet() -> impl Strategy<Value = char> {
+    common::alphabet(vec![
+        '\n', '\n', '\r', '\t', '\'', 's', ' ', '.', '?', ',', '$', '\u{a0}', '\u{3000}', 'é', 'Ω',
+        '中', '٣', '½', '👍', '\u{301}', '\u{85}',
+    ])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+    /// Random texts, heads and surroundings rich in spaces, newlines, apostrophes,
+    /// digits and letters of every kind, where pieces could cross the seams.
+    #[test]
+    fn count_reusing_random(
+        prefix in prop::collection::vec(boundary_alphabet(), 0..12),
+        text in prop::collection::vec(boundary_alphabet(), 1..120),
+        k in 0usize..60,
+        suffix in prop::collection::vec(boundary_alphabet(), 0..12),
+    ) {
+        let prefix: String = prefix.into_iter().collect();
+        let text: String = text.into_iter().collect();
+        let suffix: String = suffix.into_iter().collect();
+        check_count_reusing(&prefix, &text, k, &suffix);
+    }
+}

@@ -37,9 +37,12 @@ pub fn make_item(tok: &Encoder<'_>, c: &Candidate) -> anyhow::Result<Result<Item
     if ids.len() <= MIN_TOKENS {
         return Ok(Err(PromptReject::TooFewTokens(ids.len())));
     }
-    let decoded = tok.decode_head(&c.text, &ids, MAX_TOKENS)?;
+    let head = &ids[..ids.len().min(MAX_TOKENS)];
+    let decoded = tok.decode_head(&c.text, head, head.len())?;
     let prompt = recipe::prompt(&decoded, c.price);
-    let token_count = tok.count(&prompt)? as u32;
+    // The prompt holds the decoded head right after the question and a blank line.
+    let at = recipe::QUESTION.len() + 2;
+    let token_count = tok.count_reusing(&prompt, at, &c.text, head)? as u32;
     Ok(Ok(Item {
         category: c.category.clone(),
         title: c.title.clone(),

@@ -82,6 +82,19 @@ impl<'t> Encoder<'t> {
         }
     }
 
+    /// `count(whole)`, where `whole[at..]` starts with [`Encoder::decode_head`]`(text,
+    /// ids, head.len())` and `head` is the start of `ids`: on the fast path the ids of
+    /// that stretch are counted, not encoded again ([`Bpe::count_reusing`]).
+    pub fn count_reusing(&self, whole: &str, at: usize, text: &str, head: &[u32]) -> Result<usize> {
+        let reused = self
+            .fast_for(whole)
+            .and_then(|b| b.count_reusing(whole, at, text, head));
+        match reused {
+            Some(n) => Ok(n),
+            None => self.count(whole),
+        }
+    }
+
     /// The ids of `text` with each token's byte span in it (`tokenizers`' offsets).
     pub fn encode_with_spans(&self, text: &str) -> Result<Vec<(u32, (usize, usize))>> {
         if let Some(spans) = self.fast_for(text).and_then(|b| b.ascii_spans(text)) {
