@@ -62,16 +62,20 @@ impl<R: Read> LineChunker<R> {
         self.reader
     }
 
+    /// Reads until the buffer holds `want` bytes or the stream ends. `read_to_end`
+    /// zeroes the new room once and reads into it as often as the decoder needs (a
+    /// `resize` per read zeroed the whole room again for every few KiB a decoder gives).
     fn fill(&mut self, want: usize) -> io::Result<()> {
-        while !self.eof && self.buf.len() < want {
-            let old = self.buf.len();
-            let grow = (want - old).max(64 << 10);
-            self.buf.resize(old + grow, 0);
-            let n = self.reader.read(&mut self.buf[old..])?;
-            self.buf.truncate(old + n);
-            if n == 0 {
-                self.eof = true;
-            }
+        if self.eof || self.buf.len() >= want {
+            return Ok(());
+        }
+        let need = want - self.buf.len();
+        self.buf.reserve(need);
+        let n = (&mut self.reader)
+            .take(need as u64)
+            .read_to_end(&mut self.buf)?;
+        if n < need {
+            self.eof = true;
         }
         Ok(())
     }
