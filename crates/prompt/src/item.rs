@@ -28,6 +28,34 @@ impl PromptReject {
 /// Rules 5-7 for one candidate. Only the first 160 tokens of the text matter, so the
 /// text is encoded only that far (the count is exact whenever it decides a reject).
 pub fn make_item(tok: &Encoder<'_>, c: &Candidate) -> anyhow::Result<Result<Item, PromptReject>> {
+    Ok(make_prompt(tok, c)?.map(|p| p.into_item(c.clone())))
+}
+
+/// What rules 5-7 add to a candidate: its prompt and the prompt's token count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    pub prompt: String,
+    pub token_count: u32,
+}
+
+impl Prompt {
+    /// The item, taking the candidate's own strings (no copy).
+    pub fn into_item(self, c: Candidate) -> Item {
+        Item {
+            category: c.category,
+            title: c.title,
+            price: c.price,
+            prompt: self.prompt,
+            token_count: self.token_count,
+        }
+    }
+}
+
+/// Rules 5-7 without building the item (see [`make_item`]).
+pub fn make_prompt(
+    tok: &Encoder<'_>,
+    c: &Candidate,
+) -> anyhow::Result<Result<Prompt, PromptReject>> {
     const HEAD: usize = if MAX_TOKENS > MIN_TOKENS {
         MAX_TOKENS
     } else {
@@ -43,10 +71,7 @@ pub fn make_item(tok: &Encoder<'_>, c: &Candidate) -> anyhow::Result<Result<Item
     // The prompt holds the decoded head right after the question and a blank line.
     let at = recipe::QUESTION.len() + 2;
     let token_count = tok.count_reusing(&prompt, at, &c.text, head)? as u32;
-    Ok(Ok(Item {
-        category: c.category.clone(),
-        title: c.title.clone(),
-        price: c.price,
+    Ok(Ok(Prompt {
         prompt,
         token_count,
     }))

@@ -15,7 +15,7 @@ use pricer_core::stage::{Output, Plan, Stage};
 use pricer_core::{obs, window, Candidate, Item};
 use pricer_tokenizer::{Encoder, EncoderChoice, LoadedTokenizer};
 
-use crate::item::make_item;
+use crate::item::make_prompt;
 
 pub const STAGE: &str = "prompt";
 pub const CANDIDATES: &str = "candidates.art";
@@ -137,13 +137,13 @@ impl Stage for PromptStage {
         window::ordered(
             source,
             window,
-            |c| make_item(&enc, c),
+            |c| make_prompt(&enc, c),
             |c, outcome| {
                 progress.inc(1);
                 match outcome {
-                    Ok(item) => {
+                    Ok(prompt) => {
                         counts.keep();
-                        items.write(&item)?;
+                        items.write(&prompt.into_item(c))?;
                     }
                     Err(reject) => {
                         counts.reject(reject.code());
