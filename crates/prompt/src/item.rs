@@ -25,12 +25,6 @@ impl PromptReject {
     }
 }
 
-/// Rules 5-7 for one candidate. Only the first 160 tokens of the text matter, so the
-/// text is encoded only that far (the count is exact whenever it decides a reject).
-pub fn make_item(tok: &Encoder<'_>, c: &Candidate) -> anyhow::Result<Result<Item, PromptReject>> {
-    Ok(make_prompt(tok, c)?.map(|p| p.into_item(c.clone())))
-}
-
 /// What rules 5-7 add to a candidate: its prompt and the prompt's token count.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prompt {
@@ -51,7 +45,9 @@ impl Prompt {
     }
 }
 
-/// Rules 5-7 without building the item (see [`make_item`]).
+/// Rules 5-7 for one candidate: its prompt and token count, or why it is not kept. Only
+/// the first 160 tokens of the text matter, so the text is encoded only that far (the
+/// count is exact whenever it decides a reject).
 pub fn make_prompt(
     tok: &Encoder<'_>,
     c: &Candidate,
@@ -66,7 +62,7 @@ pub fn make_prompt(
         return Ok(Err(PromptReject::TooFewTokens(ids.len())));
     }
     let head = &ids[..ids.len().min(MAX_TOKENS)];
-    let decoded = tok.decode_head(&c.text, head, head.len())?;
+    let decoded = tok.decode_head(&c.text, head)?;
     let prompt = recipe::prompt(&decoded, c.price);
     // The prompt holds the decoded head right after the question and a blank line.
     let at = recipe::QUESTION.len() + 2;

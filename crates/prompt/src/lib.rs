@@ -7,6 +7,6 @@ pub mod item;
 pub mod run;
 pub mod v2;
 
-pub use item::{make_item, make_prompt, Prompt, PromptReject};
+pub use item::{make_prompt, Prompt, PromptReject};
 pub use run::PromptStage;
 pub use v2::PromptsStage;

@@ -83,8 +83,8 @@ impl<'t> Encoder<'t> {
     }
 
     /// `count(whole)`, where `whole[at..]` starts with [`Encoder::decode_head`]`(text,
-    /// ids, head.len())` and `head` is the start of `ids`: on the fast path the ids of
-    /// that stretch are counted, not encoded again ([`Bpe::count_reusing`]).
+    /// head)`: on the fast path the ids of that stretch are counted, not encoded again
+    /// ([`Bpe::count_reusing`]).
     pub fn count_reusing(&self, whole: &str, at: usize, text: &str, head: &[u32]) -> Result<usize> {
         let reused = self
             .fast_for(whole)
@@ -113,10 +113,9 @@ impl<'t> Encoder<'t> {
             .collect())
     }
 
-    /// `decode(&ids[..n])` for `ids` from [`Encoder::encode_head`]`(text, _)` with `n`
-    /// at most their number: on the fast path, the head of `text` those ids spell.
-    pub fn decode_head(&self, text: &str, ids: &[u32], n: usize) -> Result<String> {
-        let head = &ids[..n.min(ids.len())];
+    /// `decode(head)` for `head`, the first ids of [`Encoder::encode_head`]`(text, _)`:
+    /// on the fast path, the head of `text` those ids spell.
+    pub fn decode_head(&self, text: &str, head: &[u32]) -> Result<String> {
         let spelled = self
             .fast_for(text)
             .and_then(|b| b.head_len(head))
