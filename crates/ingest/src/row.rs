@@ -27,13 +27,6 @@ pub struct Kept {
     pub text: String,
 }
 
-fn field<'v, 'a>(fields: &'v [(PyStr<'a>, Value<'a>)], name: &str) -> Option<&'v Value<'a>> {
-    fields
-        .iter()
-        .find(|(k, _)| k.as_bytes() == name.as_bytes())
-        .map(|(_, v)| v)
-}
-
 /// Applies the Hub loader emulation and rules 1-4 to one line (without its terminator).
 ///
 /// The line is checked as `json.loads` would (same verdict, same message), but only the
@@ -82,11 +75,6 @@ fn kind(v: &Value<'_>) -> &'static str {
         Value::Array(_) => "array",
         Value::Object(_) => "object",
     }
-}
-
-/// Rules 1-4 on a decoded row.
-pub fn process_row(fields: &[(PyStr<'_>, Value<'_>)]) -> Result<Kept, Reject> {
-    process_fields(|name| field(fields, name).cloned().map(Ok))
 }
 
 /// Rules 1-4 with each field built when asked for (`get(name)`: absent, the value, or
