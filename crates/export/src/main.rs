@@ -30,8 +30,7 @@ struct Args {
     max_shard_bytes: u64,
 }
 
-/// mimalloc: stages allocate and free many short strings per row on several threads
-/// (~20% less CPU than the system allocator over a pipeline run).
+/// Why mimalloc: docs/architecture.md, "Determinism and memory".
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

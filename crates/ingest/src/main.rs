@@ -76,8 +76,7 @@ fn run_with<R: RowRules>(rules: R, files: Vec<inputs::InputFile>, args: &Args) -
     Ok(())
 }
 
-/// mimalloc: stages allocate and free many short strings per row on several threads
-/// (~20% less CPU than the system allocator over a pipeline run).
+/// Why mimalloc: docs/architecture.md, "Determinism and memory".
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -74,8 +74,7 @@ fn parse_option(s: &str) -> Result<(String, serde_json::Value), String> {
     Ok((k.to_owned(), v))
 }
 
-/// mimalloc: stages allocate and free many short strings per row on several threads
-/// (~20% less CPU than the system allocator over a pipeline run).
+/// Why mimalloc: docs/architecture.md, "Determinism and memory".
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

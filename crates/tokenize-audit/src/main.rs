@@ -52,8 +52,7 @@ fn parse_named(s: &str) -> Result<(String, PathBuf), String> {
     Ok((n.to_owned(), PathBuf::from(p)))
 }
 
-/// mimalloc: stages allocate and free many short strings per row on several threads
-/// (~20% less CPU than the system allocator over a pipeline run).
+/// Why mimalloc: docs/architecture.md, "Determinism and memory".
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
