@@ -190,9 +190,7 @@ enum BenchTask {
     },
 }
 
-/// Why mimalloc: docs/architecture.md, "Determinism and memory".
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+pricer_core::global_allocator!();
 
 fn main() -> Result<()> {
     pricer_core::obs::init_tracing();

@@ -22,6 +22,19 @@ pub mod window;
 pub use artifact::{ArtifactError, ArtifactInfo, ArtifactReader, ArtifactWriter, Record};
 pub use records::{Candidate, Item, PromptPair, RawItem, SummarizedItem};
 
+#[doc(hidden)]
+pub use mimalloc;
+
+/// Declares the binary's global allocator, once in each binary's `main.rs`: mimalloc
+/// without transparent huge pages (why: docs/architecture.md, "Determinism and memory").
+#[macro_export]
+macro_rules! global_allocator {
+    () => {
+        #[global_allocator]
+        static ALLOC: $crate::mimalloc::MiMalloc = $crate::mimalloc::MiMalloc;
+    };
+}
+
 /// The code version that goes into every fingerprint: a change of the recipe's code makes
 /// cached stage outputs stale.
 pub const CODE_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+recipe-v1");

@@ -64,9 +64,7 @@ fn parse_factor(s: &str) -> Result<(String, f64), String> {
     Ok((c.to_owned(), f))
 }
 
-/// Why mimalloc: docs/architecture.md, "Determinism and memory".
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+pricer_core::global_allocator!();
 
 fn main() -> Result<()> {
     obs::init_tracing();

@@ -30,9 +30,7 @@ struct Args {
     max_shard_bytes: u64,
 }
 
-/// Why mimalloc: docs/architecture.md, "Determinism and memory".
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+pricer_core::global_allocator!();
 
 fn main() -> Result<()> {
     obs::init_tracing();

@@ -76,9 +76,7 @@ fn run_with<R: RowRules>(rules: R, files: Vec<inputs::InputFile>, args: &Args) -
     Ok(())
 }
 
-/// Why mimalloc: docs/architecture.md, "Determinism and memory".
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+pricer_core::global_allocator!();
 
 fn main() -> Result<()> {
     obs::init_tracing();

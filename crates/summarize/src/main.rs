@@ -74,9 +74,7 @@ fn parse_option(s: &str) -> Result<(String, serde_json::Value), String> {
     Ok((k.to_owned(), v))
 }
 
-/// Why mimalloc: docs/architecture.md, "Determinism and memory".
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+pricer_core::global_allocator!();
 
 fn main() -> Result<()> {
     obs::init_tracing();

@@ -52,9 +52,7 @@ fn parse_named(s: &str) -> Result<(String, PathBuf), String> {
     Ok((n.to_owned(), PathBuf::from(p)))
 }
 
-/// Why mimalloc: docs/architecture.md, "Determinism and memory".
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+pricer_core::global_allocator!();
 
 fn main() -> Result<()> {
     obs::init_tracing();
