@@ -13,7 +13,7 @@ use memchr::memmem::Finder;
 use pricer_core::recipe::{CEILING_CHARS, DETAIL_REMOVALS, MAX_PRICE, MIN_CHARS, MIN_PRICE};
 use pricer_pycompat::float::{float_repr, parse_float};
 use pricer_pycompat::json::{
-    self, count_code_points, has_surrogate, push_code_point, PyStr, Value,
+    self, count_code_points, cut_code_points, push_code_point, PyStr, Value,
 };
 
 use crate::reject::{Reason, Reject};
@@ -130,7 +130,6 @@ fn process_fields<'a>(
             "lone surrogate in title or contents",
         ));
     };
-    debug_assert!(!has_surrogate(contents.as_bytes()));
     let mut text = scrub(title);
     text.push('\n');
     text.push_str(&scrub(contents));
@@ -240,20 +239,6 @@ fn join_lines(v: Option<&Value<'_>>, name: &str, out: &mut Vec<u8>) -> Result<()
         out.push(b'\n');
     }
     Ok(())
-}
-
-/// The first `n` code points of generalised UTF-8 (`s[:n]`).
-fn cut_code_points(b: &[u8], n: usize) -> &[u8] {
-    let mut seen = 0;
-    for (i, &x) in b.iter().enumerate() {
-        if (x & 0xC0) != 0x80 {
-            if seen == n {
-                return &b[..i];
-            }
-            seen += 1;
-        }
-    }
-    b
 }
 
 /// One searcher per removal, built once (details are searched 13 times per row).

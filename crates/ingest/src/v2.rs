@@ -12,7 +12,8 @@ use pricer_core::RawItem;
 use pricer_pycompat::code_runs::delete_code_runs;
 use pricer_pycompat::float::parse_float_in;
 use pricer_pycompat::json::{
-    self, count_code_points, decode_at, dump_entries, has_surrogate, write_str_ascii, PyStr, Value,
+    self, count_code_points, cut_code_points, decode_at, dump_entries, has_surrogate,
+    write_str_ascii, PyStr, Value,
 };
 use pricer_pycompat::repr::{str_value, truthy};
 use pricer_pycompat::unicode::{Unicode, PY312};
@@ -180,20 +181,6 @@ fn strip(s: &[u8]) -> &[u8] {
     &s[start..end]
 }
 
-/// `s[:n]` in code points of generalised UTF-8.
-fn cut(s: &[u8], n: usize) -> &[u8] {
-    let mut seen = 0;
-    for (i, &b) in s.iter().enumerate() {
-        if (b & 0xC0) != 0x80 {
-            if seen == n {
-                return &s[..i];
-            }
-            seen += 1;
-        }
-    }
-    s
-}
-
 impl V2 {
     /// A description or features line: `str(v)`, newlines to spaces, `\r` and `\t` gone,
     /// double spaces halved in one left-to-right pass, stripped, cut.
@@ -208,7 +195,7 @@ impl V2 {
             }
         }
         let s = replace(&s, b"  ", b" ");
-        out.extend_from_slice(cut(strip(&s), self.each_chars));
+        out.extend_from_slice(cut_code_points(strip(&s), self.each_chars));
     }
 
     /// The item's text (generalised UTF-8), before the length check.
@@ -239,7 +226,7 @@ impl V2 {
             text.push(b'\n');
         }
         let text = delete_code_runs(&text, PY);
-        cut(strip(&text), self.total_chars).to_vec()
+        cut_code_points(strip(&text), self.total_chars).to_vec()
     }
 
     /// The rules on a decoded row.
@@ -383,6 +370,6 @@ mod tests {
     fn strip_and_cut_count_code_points() {
         assert_eq!(strip(" \u{a0}x\u{202f}\x1c".as_bytes()), b"x");
         assert_eq!(strip("\u{200b}x".as_bytes()), "\u{200b}x".as_bytes());
-        assert_eq!(cut("éèê".as_bytes(), 2), "éè".as_bytes());
+        assert_eq!(cut_code_points("éèê".as_bytes(), 2), "éè".as_bytes());
     }
 }

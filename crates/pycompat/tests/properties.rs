@@ -228,3 +228,51 @@ proptest! {
         }
     }
 }
+
+/// The byte-at-a-time definitions the word-at-a-time code points functions must equal.
+fn count_code_points_naive(b: &[u8]) -> usize {
+    b.iter().filter(|&&x| (x & 0xC0) != 0x80).count()
+}
+
+fn cut_code_points_naive(b: &[u8], n: usize) -> &[u8] {
+    let mut seen = 0;
+    for (i, &x) in b.iter().enumerate() {
+        if (x & 0xC0) != 0x80 {
+            if seen == n {
+                return &b[..i];
+            }
+            seen += 1;
+        }
+    }
+    b
+}
+
+/// Bytes biased towards what matters: ASCII, lead and continuation bytes, 0xED 0xA0.
+fn utf8ish() -> impl Strategy<Value = Vec<u8>> {
+    let byte = prop_oneof![
+        4 => 0x20u8..0x7F,
+        2 => 0x80u8..0xC0,
+        2 => 0xC0u8..=0xFF,
+        1 => Just(0xEDu8),
+        1 => Just(0xA0u8),
+    ];
+    prop_oneof![
+        prop::collection::vec(byte, 0..5000),
+        any::<String>().prop_map(String::into_bytes),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 5000, .. ProptestConfig::default() })]
+
+    #[test]
+    fn code_points_count_and_cut_a_word_at_a_time(b in utf8ish(), extra in 0usize..40, frac in 0.0f64..1.0) {
+        let count = count_code_points_naive(&b);
+        prop_assert_eq!(json::count_code_points(&b), count);
+        let n = (count as f64 * frac) as usize + extra % 3 * (extra % 2);
+        prop_assert_eq!(json::cut_code_points(&b, n), cut_code_points_naive(&b, n));
+        prop_assert_eq!(json::cut_code_points(&b, count + extra), &b[..]);
+        let surrogate = b.windows(2).any(|w| w[0] == 0xED && w[1] >= 0xA0);
+        prop_assert_eq!(json::has_surrogate(&b), surrogate);
+    }
+}

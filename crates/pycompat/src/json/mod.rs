@@ -78,14 +78,68 @@ impl<'a> PyStr<'a> {
     }
 }
 
-/// Code points in generalised UTF-8 (each lead byte starts one).
+/// Code points in generalised UTF-8 (each lead byte starts one): the length less the
+/// continuation bytes (`10xxxxxx`), counted eight bytes at a time. Every kept row's text
+/// is counted (rule 3), and a byte at a time this was ~2% of a pipeline's instructions.
 pub fn count_code_points(b: &[u8]) -> usize {
-    b.iter().filter(|&&x| (x & 0xC0) != 0x80).count()
+    let mut continuations = 0usize;
+    // Per-byte lane counters take at most 255 words before one could overflow.
+    for block in b.chunks(8 * 255) {
+        let (words, tail) = block.as_chunks::<8>();
+        let lanes: u64 = words
+            .iter()
+            .map(|w| continuation_bits(u64::from_le_bytes(*w)) >> 7)
+            .sum();
+        continuations += lanes
+            .to_le_bytes()
+            .iter()
+            .map(|&n| n as usize)
+            .sum::<usize>();
+        continuations += tail.iter().filter(|&&x| (x & 0xC0) == 0x80).count();
+    }
+    b.len() - continuations
+}
+
+/// `s[:n]`: the first `n` code points of generalised UTF-8. Whole words are skipped while
+/// the code points they start stay within `n`; the word holding the cut goes a byte at a
+/// time.
+pub fn cut_code_points(b: &[u8], n: usize) -> &[u8] {
+    let (words, _) = b.as_chunks::<8>();
+    let mut seen = 0usize;
+    let mut at = 0usize;
+    for w in words {
+        let starts = 8 - continuations_in(u64::from_le_bytes(*w));
+        if seen + starts > n {
+            break;
+        }
+        seen += starts;
+        at += 8;
+    }
+    for (i, &x) in b[at..].iter().enumerate() {
+        if (x & 0xC0) != 0x80 {
+            if seen == n {
+                return &b[..at + i];
+            }
+            seen += 1;
+        }
+    }
+    b
+}
+
+/// Bit 7 of each byte of `w` set where that byte is a continuation byte (bit 7 set, bit 6
+/// clear): shifting left by one moves each byte's bit 6 to its bit 7.
+pub fn continuation_bits(w: u64) -> u64 {
+    w & !(w << 1) & 0x8080_8080_8080_8080
+}
+
+/// How many of the eight bytes of `w` are continuation bytes (a lane sum of at most 8).
+fn continuations_in(w: u64) -> usize {
+    ((continuation_bits(w) >> 7).wrapping_mul(0x0101_0101_0101_0101) >> 56) as usize
 }
 
 /// True when generalised UTF-8 holds a surrogate code point (lead byte 0xED, then 0xA0..).
 pub fn has_surrogate(b: &[u8]) -> bool {
-    b.windows(2).any(|w| w[0] == 0xED && w[1] >= 0xA0)
+    memchr::memchr_iter(0xED, b).any(|i| b.get(i + 1).is_some_and(|&x| x >= 0xA0))
 }
 
 struct CodePoints<'b> {
@@ -241,6 +295,20 @@ mod tests {
         assert!(loads(&deep).is_err());
         let ok = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
         assert!(loads(&ok).is_ok());
+    }
+
+    #[test]
+    fn long_runs_of_continuation_bytes_do_not_overflow_a_lane() {
+        // Every byte a continuation byte: each lane counter reaches its batch's limit.
+        for len in [0, 7, 8, 2040, 2041, 4087, 20_000] {
+            assert_eq!(count_code_points(&vec![0x80; len]), 0, "{len}");
+        }
+        let s = "é".repeat(5000) + "x";
+        assert_eq!(count_code_points(s.as_bytes()), 5001);
+        for n in [0, 1, 4, 8, 2039, 4999, 5000, 5001, 9000] {
+            let want: String = s.chars().take(n).collect();
+            assert_eq!(cut_code_points(s.as_bytes(), n), want.as_bytes(), "{n}");
+        }
     }
 
     #[test]
