@@ -119,9 +119,9 @@ impl<'t> Encoder<'t> {
         let spelled = self
             .fast_for(text)
             .and_then(|b| b.head_len(head))
-            .and_then(|len| text.as_bytes().get(..len));
+            .filter(|&len| len <= text.len());
         match spelled {
-            Some(bytes) => Ok(self.clean_up(String::from_utf8_lossy(bytes).into_owned())),
+            Some(len) => Ok(self.clean_up(lossy_prefix(text, len))),
             None => self.decode(head),
         }
     }
@@ -146,6 +146,36 @@ impl<'t> Encoder<'t> {
             clean_up_tokenization(&text)
         } else {
             text
+        }
+    }
+}
+
+/// `String::from_utf8_lossy(&text.as_bytes()[..len])` without validating again what
+/// `text` already is: a prefix of valid UTF-8 is valid up to the last character
+/// boundary, and the part of a character after it is one incomplete sequence, one U+FFFD.
+fn lossy_prefix(text: &str, len: usize) -> String {
+    let mut valid = len;
+    while !text.is_char_boundary(valid) {
+        valid -= 1;
+    }
+    let mut out = String::with_capacity(len + 3);
+    out.push_str(&text[..valid]);
+    if valid < len {
+        out.push(char::REPLACEMENT_CHARACTER);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lossy_prefix;
+
+    #[test]
+    fn lossy_prefix_is_from_utf8_lossy_at_every_cut() {
+        let text = "a é€😀 z\u{10FFFF}ß";
+        for len in 0..=text.len() {
+            let want = String::from_utf8_lossy(&text.as_bytes()[..len]).into_owned();
+            assert_eq!(lossy_prefix(text, len), want, "cut at {len}");
         }
     }
 }
