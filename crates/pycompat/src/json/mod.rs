@@ -128,7 +128,7 @@ pub fn cut_code_points(b: &[u8], n: usize) -> &[u8] {
 
 /// Bit 7 of each byte of `w` set where that byte is a continuation byte (bit 7 set, bit 6
 /// clear): shifting left by one moves each byte's bit 6 to its bit 7.
-pub fn continuation_bits(w: u64) -> u64 {
+fn continuation_bits(w: u64) -> u64 {
     w & !(w << 1) & 0x8080_8080_8080_8080
 }
 
