@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use anyhow::{anyhow, Result};
-use pricer_core::stage::{self, short, KnownOutputs, Outcome};
+use pricer_core::stage::{self, short, KnownOutputs, Outcome, Stage};
 
 use crate::config::RunConfig;
 use crate::recipe;
@@ -53,32 +53,47 @@ pub fn run(args: &PipelineArgs) -> Result<Vec<StageOutcome>> {
     let start_at = args.start_at.as_ref().map(position).transpose()?;
     let mut known = KnownOutputs::default();
     let mut outcomes = Vec::new();
-    for (i, stage) in stages.iter().enumerate() {
-        let (m, outcome) = if start_at.is_some_and(|at| i < at) {
-            (stage::accept(stage.as_ref(), &known)?, Outcome::Taken)
-        } else {
-            let force = args.force || from.is_some_and(|f| i >= f);
-            stage::execute(stage.as_ref(), force)?
-        };
-        match outcome {
-            Outcome::Ran => println!("{}", stage.summary(&m)),
-            Outcome::Skipped => println!(
-                "{}: up to date, skipped (fingerprint {})",
-                stage.name(),
-                short(&m.fingerprint)
-            ),
-            Outcome::Taken => println!(
-                "{}: taken as it is (fingerprint {})",
-                stage.name(),
-                short(&m.fingerprint)
-            ),
+    // The first stage that runs starts every later stage's warm-up (loading its models)
+    // beside it, so that no stage waits for a load on its own; the scope waits for a
+    // warm-up whose stage never came (an error, or it was up to date).
+    let mut warmed = false;
+    std::thread::scope(|scope| -> Result<()> {
+        for (i, stage) in stages.iter().enumerate() {
+            let warm_later = || {
+                if !std::mem::replace(&mut warmed, true) {
+                    for later in &stages[i + 1..] {
+                        let later: &dyn Stage = later.as_ref();
+                        scope.spawn(move || later.warm_up());
+                    }
+                }
+            };
+            let (m, outcome) = if start_at.is_some_and(|at| i < at) {
+                (stage::accept(stage.as_ref(), &known)?, Outcome::Taken)
+            } else {
+                let force = args.force || from.is_some_and(|f| i >= f);
+                stage::execute(stage.as_ref(), force, warm_later)?
+            };
+            match outcome {
+                Outcome::Ran => println!("{}", stage.summary(&m)),
+                Outcome::Skipped => println!(
+                    "{}: up to date, skipped (fingerprint {})",
+                    stage.name(),
+                    short(&m.fingerprint)
+                ),
+                Outcome::Taken => println!(
+                    "{}: taken as it is (fingerprint {})",
+                    stage.name(),
+                    short(&m.fingerprint)
+                ),
+            }
+            known.add(stage.dir(), &m);
+            outcomes.push(StageOutcome {
+                stage: stage.name().to_owned(),
+                outcome,
+            });
         }
-        known.add(stage.dir(), &m);
-        outcomes.push(StageOutcome {
-            stage: stage.name().to_owned(),
-            outcome,
-        });
-    }
+        Ok(())
+    })?;
     let ran: Vec<&str> = outcomes
         .iter()
         .filter(|o| o.outcome == Outcome::Ran)

@@ -117,6 +117,7 @@ impl crate::config::AuditConfig {
             .collect(),
             compare_sample: self.compare_sample,
             views: self.items.clone(),
+            compared: Default::default(),
         }
     }
 }

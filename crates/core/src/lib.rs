@@ -3,6 +3,7 @@
 //!
 //! A stage crate knows these types and nothing of the other stages.
 
+pub mod ahead;
 pub mod artifact;
 pub mod atomic;
 pub mod digest;

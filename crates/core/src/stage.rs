@@ -10,7 +10,9 @@
 //! - [`Stage::outputs`]: every file it writes, rejects included ([`Output`]);
 //! - [`Stage::temporaries`]: names a killed run of it may leave behind;
 //! - [`Stage::run`]: the work, given the [`Plan`] (inputs and fingerprint);
-//! - [`Stage::summary`]: the one line a user reads afterwards.
+//! - [`Stage::summary`]: the one line a user reads afterwards;
+//! - [`Stage::warm_up`] (optional): work that needs none of its inputs, such as loading
+//!   models, which a runner may start on another thread while earlier stages run.
 //!
 //! The fingerprint that decides whether a finished stage can be skipped is BLAKE3 over
 //! the stage name, the code version, the recipe constants, the input digests and the
@@ -40,8 +42,9 @@ pub enum Output {
     Folder(String),
 }
 
-/// One step of a recipe (see the module documentation).
-pub trait Stage {
+/// One step of a recipe (see the module documentation). `Sync`, so that a runner can
+/// warm up later stages beside the one running.
+pub trait Stage: Sync {
     /// The stage's name in run folders, manifests and messages (`ingest`, `prompt`, ...).
     fn name(&self) -> &str;
     /// The folder it writes.
@@ -66,6 +69,10 @@ pub trait Stage {
     fn run(&self, plan: &Plan) -> Result<Manifest>;
     /// The one-line summary printed after a run or a skip.
     fn summary(&self, m: &Manifest) -> String;
+    /// Prepares what [`Stage::run`] will need and can have before its inputs exist (keep
+    /// it in an [`Ahead`](crate::ahead::Ahead)). A runner calls it on another thread while earlier stages
+    /// run; `run` must give the same bytes whether it ran, is still running or never ran.
+    fn warm_up(&self) {}
 }
 
 /// What a stage run is planned to read and be: handed to [`Stage::run`] so that inputs
@@ -344,14 +351,21 @@ pub enum Outcome {
     Taken,
 }
 
-/// Runs `stage` unless it is up to date (or `force`); returns its manifest.
-pub fn execute(stage: &dyn Stage, force: bool) -> Result<(Manifest, Outcome)> {
+/// Runs `stage` unless it is up to date (or `force`); returns its manifest. `on_run` is
+/// called once it is decided that the stage runs, before it does (a runner starts the
+/// next stage's warm-up there).
+pub fn execute(
+    stage: &dyn Stage,
+    force: bool,
+    on_run: impl FnOnce(),
+) -> Result<(Manifest, Outcome)> {
     let plan = plan(stage)?;
     if !force {
         if let Some(m) = up_to_date(stage, &plan) {
             return Ok((m, Outcome::Skipped));
         }
     }
+    on_run();
     prepare(stage)?;
     let m = run_planned(stage, &plan)?;
     check_written(stage, &m)?;

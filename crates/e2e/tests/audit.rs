@@ -268,3 +268,38 @@ fn balancing_figures_agree_with_the_split_artifacts() {
     assert_eq!(run_s["train"].as_u64().unwrap(), 300);
     assert_eq!(run_s["test"].as_u64().unwrap(), 60);
 }
+
+/// The pipeline loads the compared tokenizers ahead, beside the split (`Stage::warm_up`);
+/// the audit binary loads them in its run. Both must write the same bytes.
+#[test]
+fn an_audit_warmed_up_by_the_pipeline_equals_the_binarys() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    run_ok("xtask", &[&"pipeline", &"--out", &run]);
+    let alone = dir.path().join("alone");
+    run_ok(
+        "pricer-audit",
+        &[
+            &run.join("prompt"),
+            &"--split",
+            &run.join("split"),
+            &"--ingest",
+            &run.join("ingest"),
+            &"--out",
+            &alone,
+        ],
+    );
+    for name in ["audit.json", "report.html"] {
+        assert!(
+            std::fs::read(run.join("audit").join(name)).unwrap()
+                == std::fs::read(alone.join(name)).unwrap(),
+            "{name} differs"
+        );
+    }
+    let fingerprint = |d: &std::path::Path| {
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(d.join("manifest.json")).unwrap()).unwrap();
+        m["fingerprint"].clone()
+    };
+    assert_eq!(fingerprint(&run.join("audit")), fingerprint(&alone));
+}

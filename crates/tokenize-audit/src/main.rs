@@ -76,6 +76,7 @@ fn main() -> Result<()> {
         },
         compare_sample: args.compare_sample,
         views: args.items_shown,
+        compared: Default::default(),
     };
     let manifest = stage::run_now(&audit)?;
     println!("{}", audit.summary(&manifest));

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Result;
+use pricer_core::ahead::Ahead;
 use pricer_core::artifact::{header_info, ArtifactReader};
 use pricer_core::atomic::write_atomic;
 use pricer_core::jsonl::file_info;
@@ -49,9 +50,30 @@ pub struct AuditStage {
     pub compare_sample: usize,
     /// Items (by position) shown with their last 10 tokens.
     pub views: Vec<usize>,
+    /// The compared tokenizers and their price facts, when a runner loaded them ahead of
+    /// the run ([`Stage::warm_up`]).
+    pub compared: Arc<Ahead<Result<Compared>>>,
 }
 
+/// Each compared tokenizer, loaded, with its price facts (which need no items).
+pub type Compared = Vec<(String, LoadedTokenizer, PriceFacts)>;
+
 impl AuditStage {
+    /// Loads the compared tokenizers and their price facts, one thread each.
+    fn load_compared(&self) -> Result<Compared> {
+        std::thread::scope(|scope| {
+            let loads: Vec<_> = self
+                .compare
+                .iter()
+                .map(|(name, path)| scope.spawn(move || load_one(name, path)))
+                .collect();
+            loads
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        })
+    }
+
     fn split_path(&self, name: &str) -> Option<PathBuf> {
         self.split_dir
             .as_ref()
@@ -106,6 +128,12 @@ fn encoder(tok: &LoadedTokenizer) -> Encoder<'_> {
     Encoder::new(tok, EncoderChoice::Fast, false)
 }
 
+fn load_one(name: &str, path: &Path) -> Result<(String, LoadedTokenizer, PriceFacts)> {
+    let tok = pricer_tokenizer::load(&TokenizerSource::Path(path.to_owned()))?;
+    let facts = price_facts(name, &encoder(&tok))?;
+    Ok((name.to_owned(), tok, facts))
+}
+
 /// What the one pass over the items collects.
 #[derive(Default)]
 struct ItemsPass {
@@ -151,19 +179,11 @@ fn test_head(test: &Path) -> Result<TestHead> {
 pub fn audit(cfg: &AuditStage) -> Result<(Audit, Vec<(f32, f32)>)> {
     let recipe = encoder(&cfg.recipe);
     // The pass over the items (one reader, one core) runs beside the loading of the
-    // compared tokenizers and their price facts, which need no items.
+    // compared tokenizers and their price facts, which need no items (unless a runner
+    // loaded them already, beside the split).
     let (pass, compared) = rayon::join(
         || read_items(cfg, &recipe),
-        || {
-            cfg.compare
-                .par_iter()
-                .map(|(name, path)| {
-                    let tok = pricer_tokenizer::load(&TokenizerSource::Path(path.clone()))?;
-                    let facts = price_facts(name, &encoder(&tok))?;
-                    Ok((name, tok, facts))
-                })
-                .collect::<Result<Vec<_>>>()
-        },
+        || cfg.compared.take_or(|| cfg.load_compared()),
     );
     let (mut pass, compared) = (pass?, compared?);
     // Then the sample's token counts under every tokenizer, beside the split's passes.
@@ -173,7 +193,7 @@ pub fn audit(cfg: &AuditStage) -> Result<(Audit, Vec<(f32, f32)>)> {
             || price_facts(&cfg.recipe_name, &recipe),
             || {
                 std::iter::once((&cfg.recipe_name, encoder(&cfg.recipe)))
-                    .chain(compared.iter().map(|(name, tok, _)| (*name, encoder(tok))))
+                    .chain(compared.iter().map(|(name, tok, _)| (name, encoder(tok))))
                     .collect::<Vec<_>>()
                     .par_iter()
                     .map(|(name, enc)| prompt_tokens(name, enc, sample))
@@ -267,6 +287,10 @@ impl Stage for AuditStage {
 
     fn outputs(&self) -> Vec<Output> {
         vec![Output::File(AUDIT_JSON.into()), Output::File(REPORT.into())]
+    }
+
+    fn warm_up(&self) {
+        self.compared.warm(|| self.load_compared());
     }
 
     fn run(&self, plan: &Plan) -> Result<Manifest> {
