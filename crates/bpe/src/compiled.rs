@@ -6,6 +6,8 @@
 //! everything before it; a damaged, truncated or foreign file is refused whole, never
 //! half-used.
 
+use std::io::Read;
+
 use crate::error::{BpeError, Result};
 use rustc_hash::FxHashMap;
 
@@ -63,47 +65,120 @@ pub fn encode(model: &Model, shape: Shape, added: &Added, source_digest: &str) -
     out
 }
 
-struct Cursor<'b> {
-    b: &'b [u8],
+/// The compiled form as it is read: from a file in pieces, hashed on the way, so that a
+/// load never holds the file's bytes beside the tables made from them (for Gemma 3, 31 MB
+/// more at the peak). Every count is checked against the bytes left before anything is
+/// allocated for it.
+pub(crate) struct Input<R> {
+    r: R,
+    /// Bytes of the body (everything before the trailing digest) not handed out yet.
+    left: usize,
+    /// Bytes of the body not read from `r` yet.
+    unread: usize,
+    /// Read from `r` in large pieces and hashed whole (hashing many small pieces one by
+    /// one costs more than the hash itself).
+    buf: Vec<u8>,
     at: usize,
+    hasher: blake3::Hasher,
 }
 
-impl<'b> Cursor<'b> {
-    fn take(&mut self, n: usize) -> Result<&'b [u8]> {
-        let end = self.at.checked_add(n).filter(|&e| e <= self.b.len());
-        let end = end.ok_or_else(|| bad("truncated"))?;
-        let s = &self.b[self.at..end];
-        self.at = end;
-        Ok(s)
+const PIECE: usize = 256 << 10;
+
+impl<R: Read> Input<R> {
+    pub(crate) fn new(r: R, len: usize) -> Result<Self> {
+        ensure(len > MAGIC.len() + 32, "too short")?;
+        Ok(Input {
+            r,
+            left: len - 32,
+            unread: len - 32,
+            buf: Vec::new(),
+            at: 0,
+            hasher: blake3::Hasher::new(),
+        })
+    }
+
+    pub(crate) fn left(&self) -> usize {
+        self.left
+    }
+
+    /// Fills `out` with the next bytes of the body.
+    pub(crate) fn fill(&mut self, mut out: &mut [u8]) -> Result<()> {
+        if out.len() > self.left {
+            return Err(bad("truncated"));
+        }
+        self.left -= out.len();
+        while !out.is_empty() {
+            if self.at == self.buf.len() {
+                self.refill()?;
+            }
+            let n = out.len().min(self.buf.len() - self.at);
+            out[..n].copy_from_slice(&self.buf[self.at..self.at + n]);
+            self.at += n;
+            out = &mut out[n..];
+        }
+        Ok(())
+    }
+
+    fn refill(&mut self) -> Result<()> {
+        let n = self.unread.min(PIECE);
+        self.buf.resize(n, 0);
+        self.r
+            .read_exact(&mut self.buf)
+            .map_err(|e| bad(&format!("unreadable: {e}")))?;
+        self.hasher.update(&self.buf);
+        self.unread -= n;
+        self.at = 0;
+        Ok(())
     }
 
     fn u32(&mut self) -> Result<u32> {
-        Ok(u32::from_le_bytes(
-            self.take(4)?.try_into().expect("4 bytes"),
-        ))
+        let mut b = [0u8; 4];
+        self.fill(&mut b)?;
+        Ok(u32::from_le_bytes(b))
     }
 
-    fn table<K: crate::flat::Key, V: crate::flat::Val + Default>(
-        &mut self,
-    ) -> Result<FlatMap<K, V>> {
-        let (table, used) = FlatMap::read(&self.b[self.at..], bad)?;
-        self.at += used;
-        Ok(table)
-    }
-
-    fn bytes(&mut self) -> Result<&'b [u8]> {
+    /// A length-prefixed byte string, into `buf` (cleared first).
+    fn bytes_into<'a>(&mut self, buf: &'a mut Vec<u8>) -> Result<&'a [u8]> {
         let n = self.u32()? as usize;
-        self.take(n)
+        ensure(n <= self.left, "truncated")?;
+        buf.clear();
+        buf.resize(n, 0);
+        self.fill(buf)?;
+        Ok(buf)
     }
 
     /// A count of entries of at least `each` bytes, bounded by what is left (so that a
     /// crafted count cannot make us allocate beyond the file's size).
     fn count(&mut self, each: usize) -> Result<usize> {
         let n = self.u32()? as usize;
-        if n.saturating_mul(each) > self.b.len() - self.at {
+        if n.saturating_mul(each) > self.left {
             return Err(bad("a count larger than the file"));
         }
         Ok(n)
+    }
+
+    fn table<K: crate::flat::Key, V: crate::flat::Val + Default>(
+        &mut self,
+    ) -> Result<FlatMap<K, V>> {
+        FlatMap::read(self, bad)
+    }
+
+    /// The end: every byte of the body read, and the digest after it equal to theirs.
+    fn finish(mut self) -> Result<()> {
+        ensure(self.left == 0 && self.unread == 0, "trailing bytes")?;
+        let mut digest = [0u8; 32];
+        self.r
+            .read_exact(&mut digest)
+            .map_err(|_| bad("truncated"))?;
+        ensure(
+            self.hasher.finalize().as_bytes() == &digest,
+            "digest mismatch",
+        )?;
+        let mut extra = [0u8; 1];
+        ensure(
+            matches!(self.r.read(&mut extra), Ok(0)),
+            "bytes after the digest",
+        )
     }
 }
 
@@ -122,13 +197,19 @@ fn ensure(ok: bool, what: &str) -> Result<()> {
 /// The model, shape and added tokens in `bytes`, if they are intact and were compiled
 /// from the file with `source_digest`.
 pub fn decode(bytes: &[u8], source_digest: &str) -> Result<(Model, Shape, Added)> {
-    ensure(bytes.len() > MAGIC.len() + 32, "too short")?;
-    let (body, digest) = bytes.split_at(bytes.len() - 32);
-    ensure(blake3::hash(body).as_bytes() == digest, "digest mismatch")?;
-    ensure(&body[..8] == MAGIC, "not this format or version")?;
-    let mut c = Cursor { b: body, at: 8 };
+    decode_from(bytes, bytes.len(), source_digest)
+}
+
+/// [`decode`] of the `len` bytes `r` gives (a file, read in pieces). Nothing parsed is
+/// returned unless the trailing digest matches every byte before it.
+pub fn decode_from(r: impl Read, len: usize, source_digest: &str) -> Result<(Model, Shape, Added)> {
+    let mut c = Input::new(r, len)?;
+    let mut buf = Vec::new();
+    let mut magic = [0u8; 8];
+    c.fill(&mut magic)?;
+    ensure(&magic == MAGIC, "not this format or version")?;
     ensure(
-        c.bytes()? == source_digest.as_bytes(),
+        c.bytes_into(&mut buf)? == source_digest.as_bytes(),
         "made from another tokenizer file",
     )?;
     let ignore_merges = c.u32()? == 1;
@@ -146,26 +227,28 @@ pub fn decode(bytes: &[u8], source_digest: &str) -> Result<(Model, Shape, Added)
     let n_added = c.count(8)?;
     let mut added = Vec::with_capacity(n_added);
     for _ in 0..n_added {
-        let content = String::from_utf8(c.bytes()?.to_vec()).map_err(|_| bad("added token"))?;
+        let content =
+            String::from_utf8(c.bytes_into(&mut buf)?.to_vec()).map_err(|_| bad("added token"))?;
         ensure(!content.is_empty(), "empty added token")?;
         added.push((content, c.u32()?));
     }
     let n = c.count(4)?;
-    let mut token_bytes = crate::model::Tokens::with_capacity(n, body.len() / 4);
+    let mut token_bytes = crate::model::Tokens::with_capacity(n, c.left() / 4);
     for _ in 0..n {
-        token_bytes.push(c.bytes()?);
+        token_bytes.push(c.bytes_into(&mut buf)?);
     }
     let short = c.table::<u128, u32>()?;
     let n_long = c.count(8)?;
     let mut long = FxHashMap::default();
     long.reserve(n_long);
     for _ in 0..n_long {
-        let word = c.bytes()?;
+        let word = c.bytes_into(&mut buf)?;
         ensure(word.len() > 15, "a short word in the long table")?;
-        long.insert(word.into(), c.u32()?);
+        let word: Box<[u8]> = word.into();
+        long.insert(word, c.u32()?);
     }
     let merges = c.table::<u64, (u32, u32)>()?;
-    ensure(c.at == body.len(), "trailing bytes")?;
+    c.finish()?;
     // Every id the tables give must be a token: encoding indexes by them.
     let known = |id: u32| (id as usize) < n;
     ensure(

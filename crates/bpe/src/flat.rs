@@ -3,6 +3,9 @@
 //! load copies it instead of inserting a million merges one by one (~75 ns each through
 //! a general map; the copy is ~1 ns per byte).
 
+use std::io::Read;
+
+use crate::compiled::Input;
 use crate::error::{BpeError, Result};
 
 /// A key type: one value is reserved to mark an empty slot.
@@ -189,41 +192,48 @@ impl<K: Key, V: Val + Default> FlatMap<K, V> {
         }
     }
 
-    /// A table written by [`FlatMap::write`] at the start of `b`, and the bytes it took.
-    /// A table without an empty slot (a lookup would never end) is refused.
-    pub fn read(b: &[u8], bad: impl Fn(&str) -> BpeError) -> Result<(Self, usize)> {
-        let bits = u32::from_le_bytes(
-            b.get(..4)
-                .ok_or_else(|| bad("truncated table"))?
-                .try_into()
-                .expect("4 bytes"),
-        );
+    /// The table [`FlatMap::write`] wrote, next in `input`. A table without an empty slot
+    /// (a lookup would never end) is refused.
+    pub(crate) fn read(
+        input: &mut Input<impl Read>,
+        bad: impl Fn(&str) -> BpeError,
+    ) -> Result<Self> {
+        let mut word = [0u8; 4];
+        input.fill(&mut word)?;
+        let bits = u32::from_le_bytes(word);
         if !(MIN_BITS..=31).contains(&bits) {
             return Err(bad("table size out of range"));
         }
         let slots = 1usize << bits;
-        let keys_end = 4 + slots * K::BYTES;
-        let end = keys_end + slots * V::BYTES;
-        if b.len() < end {
+        if slots * (K::BYTES + V::BYTES) > input.left() {
             return Err(bad("truncated table"));
         }
-        let table: Vec<(K, V)> = b[4..keys_end]
-            .chunks_exact(K::BYTES)
-            .zip(b[keys_end..end].chunks_exact(V::BYTES))
-            .map(|(k, v)| (K::take(k), V::take(v)))
-            .collect();
+        let mut table = vec![(K::EMPTY, V::default()); slots];
+        // Keys, then values, through a small buffer (the file is never held whole).
+        let mut buf = vec![0u8; 64 << 10];
+        for (each, is_key) in [(K::BYTES, true), (V::BYTES, false)] {
+            let per_chunk = buf.len() / each;
+            for part in table.chunks_mut(per_chunk) {
+                let chunk = &mut buf[..part.len() * each];
+                input.fill(chunk)?;
+                for (slot, b) in part.iter_mut().zip(chunk.chunks_exact(each)) {
+                    if is_key {
+                        slot.0 = K::take(b);
+                    } else {
+                        slot.1 = V::take(b);
+                    }
+                }
+            }
+        }
         let len = table.iter().filter(|(k, _)| k != &K::EMPTY).count();
         if len == slots {
             return Err(bad("a table without an empty slot"));
         }
-        Ok((
-            FlatMap {
-                slots: table,
-                bits,
-                len,
-            },
-            end,
-        ))
+        Ok(FlatMap {
+            slots: table,
+            bits,
+            len,
+        })
     }
 }
 
@@ -234,6 +244,13 @@ mod tests {
 
     fn bad(what: &str) -> BpeError {
         BpeError::Compiled(what.to_owned())
+    }
+
+    /// `bytes` as the body of a compiled form (its trailing digest is never reached).
+    fn read<K: Key, V: Val + Default>(bytes: &[u8]) -> Result<(FlatMap<K, V>, usize)> {
+        let mut input = Input::new(bytes, bytes.len() + 32)?;
+        let table = FlatMap::read(&mut input, bad)?;
+        Ok((table, bytes.len() - input.left()))
     }
 
     #[test]
@@ -250,7 +267,7 @@ mod tests {
         let mut bytes = Vec::new();
         flat.write(&mut bytes);
         bytes.extend_from_slice(b"tail");
-        let (read, used) = FlatMap::<u64, (u32, u32)>::read(&bytes, bad).unwrap();
+        let (read, used) = read::<u64, (u32, u32)>(&bytes).unwrap();
         assert_eq!(&bytes[used..], b"tail");
         for m in [&flat, &read] {
             for (k, v) in &std {
@@ -269,10 +286,10 @@ mod tests {
         flat.insert(5, 1);
         let mut bytes = Vec::new();
         flat.write(&mut bytes);
-        assert!(FlatMap::<u128, u32>::read(&bytes[..bytes.len() - 1], bad).is_err());
+        assert!(read::<u128, u32>(&bytes[..bytes.len() - 1]).is_err());
         let mut huge = bytes.clone();
         huge[..4].copy_from_slice(&40u32.to_le_bytes());
-        assert!(FlatMap::<u128, u32>::read(&huge, bad).is_err());
+        assert!(read::<u128, u32>(&huge).is_err());
         // Every slot full: a missing key would be probed for ever.
         let slots = 1 << MIN_BITS;
         let mut full = MIN_BITS.to_le_bytes().to_vec();
@@ -280,6 +297,6 @@ mod tests {
             full.extend_from_slice(&k.to_le_bytes());
         }
         full.extend(std::iter::repeat_n(0u8, slots * 4));
-        assert!(FlatMap::<u128, u32>::read(&full, bad).is_err());
+        assert!(read::<u128, u32>(&full).is_err());
     }
 }

@@ -176,6 +176,17 @@ impl Bpe {
         Ok(Bpe::new(model, shape, added))
     }
 
+    /// [`Bpe::from_compiled`] of the `len` bytes `r` gives, read in pieces (a cached
+    /// file: its bytes are never held whole beside the tables made from them).
+    pub fn from_compiled_reader(
+        r: impl std::io::Read,
+        len: usize,
+        source_digest: &str,
+    ) -> Result<Bpe> {
+        let (model, shape, added) = compiled::decode_from(r, len, source_digest)?;
+        Ok(Bpe::new(model, shape, added))
+    }
+
     pub fn shape(&self) -> Shape {
         self.shape
     }

@@ -231,6 +231,38 @@ fn the_compiled_form_encodes_the_same_and_refuses_damage() {
     assert!(Bpe::from_compiled(&flipped, "digest-of-the-file").is_err());
     assert!(Bpe::from_compiled(&bytes[..bytes.len() - 1], "digest-of-the-file").is_err());
     assert!(Bpe::from_compiled(b"", "digest-of-the-file").is_err());
+
+    // Read in pieces from a file, as the cache does: the same model; a file that is
+    // longer or shorter than its stated length, or damaged in its last piece, refused.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("compiled.bin");
+    std::fs::write(&path, &bytes).unwrap();
+    let from_file = |len: usize| {
+        Bpe::from_compiled_reader(
+            std::fs::File::open(&path).unwrap(),
+            len,
+            "digest-of-the-file",
+        )
+    };
+    let read = from_file(bytes.len()).expect("loads from a file");
+    assert_eq!(
+        read.encode("Hello world's 12345"),
+        fast.encode("Hello world's 12345")
+    );
+    assert!(from_file(bytes.len() + 1).is_err());
+    assert!(from_file(bytes.len() - 1).is_err());
+    let mut longer = bytes.clone();
+    longer.push(0);
+    std::fs::write(&path, &longer).unwrap();
+    assert!(from_file(bytes.len()).is_err(), "a byte after the digest");
+    let mut tail = bytes.clone();
+    let at = bytes.len() - 40;
+    tail[at] ^= 0x80;
+    std::fs::write(&path, &tail).unwrap();
+    assert!(
+        from_file(bytes.len()).is_err(),
+        "damage just before the digest"
+    );
 }
 
 /// Long pieces (a hostile row's title) merge by heap: the same ids as the scan and as

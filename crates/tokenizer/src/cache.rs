@@ -28,8 +28,8 @@ pub fn fast_encoder<'j>(
 ) -> anyhow::Result<Result<Bpe, BpeError>> {
     let cached = cache_dir().map(|d| d.join(format!("bpe-{digest}.bin")));
     if let Some(path) = &cached {
-        if let Ok(bytes) = std::fs::read(path) {
-            match Bpe::from_compiled(&bytes, digest) {
+        if let Ok((file, len)) = open_with_len(path) {
+            match Bpe::from_compiled_reader(file, len, digest) {
                 Ok(bpe) => return Ok(Ok(bpe)),
                 Err(e) => {
                     tracing::info!(cache = %path.display(), "rebuilding the compiled tokenizer: {e}")
@@ -47,4 +47,10 @@ pub fn fast_encoder<'j>(
         }
     }
     Ok(Ok(bpe))
+}
+
+fn open_with_len(path: &std::path::Path) -> std::io::Result<(std::fs::File, usize)> {
+    let file = std::fs::File::open(path)?;
+    let len = usize::try_from(file.metadata()?.len()).unwrap_or(usize::MAX);
+    Ok((file, len))
 }
