@@ -180,7 +180,7 @@ pub fn audit(cfg: &AuditStage) -> Result<(Audit, Vec<(f32, f32)>)> {
     let recipe = encoder(&cfg.recipe);
     // The pass over the items (one reader, one core) runs beside the loading of the
     // compared tokenizers and their price facts, which need no items (unless a runner
-    // loaded them already, beside the split).
+    // loaded them already, while the earlier stages ran).
     let (pass, compared) = rayon::join(
         || read_items(cfg, &recipe),
         || cfg.compared.take_or(|| cfg.load_compared()),
