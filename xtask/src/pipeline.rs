@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use anyhow::{anyhow, Result};
-use pricer_core::stage::{self, short, KnownOutputs, Outcome, Stage};
+use pricer_core::stage::{self, short, KnownOutputs, Outcome};
 
 use crate::config::RunConfig;
 use crate::recipe;
@@ -53,18 +53,17 @@ pub fn run(args: &PipelineArgs) -> Result<Vec<StageOutcome>> {
     let start_at = args.start_at.as_ref().map(position).transpose()?;
     let mut known = KnownOutputs::default();
     let mut outcomes = Vec::new();
-    // The first stage that runs starts every later stage's warm-up (loading its models)
-    // beside it, so that no stage waits for a load on its own; the scope waits for a
-    // warm-up whose stage never came (an error, or it was up to date).
-    let mut warmed = false;
+    // The first stage that runs starts the later stages' warm-ups (loading their models)
+    // on one thread beside it, so that no stage waits for a load on its own; the scope
+    // waits for a warm-up whose stage never came (an error, or it was up to date). With
+    // one thread (`--threads 1`) there is no second core to use: stages load in their run.
+    let mut warmed = threads < 2;
     std::thread::scope(|scope| -> Result<()> {
         for (i, stage) in stages.iter().enumerate() {
             let warm_later = || {
                 if !std::mem::replace(&mut warmed, true) {
-                    for later in &stages[i + 1..] {
-                        let later: &dyn Stage = later.as_ref();
-                        scope.spawn(move || later.warm_up());
-                    }
+                    let later = &stages[i + 1..];
+                    scope.spawn(move || later.iter().for_each(|s| s.warm_up()));
                 }
             };
             let (m, outcome) = if start_at.is_some_and(|at| i < at) {

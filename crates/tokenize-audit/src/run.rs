@@ -59,19 +59,12 @@ pub struct AuditStage {
 pub type Compared = Vec<(String, LoadedTokenizer, PriceFacts)>;
 
 impl AuditStage {
-    /// Loads the compared tokenizers and their price facts, one thread each.
+    /// Loads the compared tokenizers and their price facts on the stage's threads.
     fn load_compared(&self) -> Result<Compared> {
-        std::thread::scope(|scope| {
-            let loads: Vec<_> = self
-                .compare
-                .iter()
-                .map(|(name, path)| scope.spawn(move || load_one(name, path)))
-                .collect();
-            loads
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect()
-        })
+        self.compare
+            .par_iter()
+            .map(|(name, path)| load_one(name, path))
+            .collect()
     }
 
     fn split_path(&self, name: &str) -> Option<PathBuf> {
@@ -289,8 +282,15 @@ impl Stage for AuditStage {
         vec![Output::File(AUDIT_JSON.into()), Output::File(REPORT.into())]
     }
 
+    /// One after the other on the runner's one warm-up thread: beside a running stage,
+    /// more threads would only take cores from it.
     fn warm_up(&self) {
-        self.compared.warm(|| self.load_compared());
+        self.compared.warm(|| {
+            self.compare
+                .iter()
+                .map(|(name, path)| load_one(name, path))
+                .collect()
+        });
     }
 
     fn run(&self, plan: &Plan) -> Result<Manifest> {
