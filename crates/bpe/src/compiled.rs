@@ -107,8 +107,8 @@ impl<R: Read> Input<R> {
             return Err(bad("truncated"));
         }
         self.left -= out.len();
-        // `left` counts exactly the buffered and unread bytes, so a refill here always
-        // brings some.
+        // Before this fill, `left` was exactly the buffered plus the unread bytes: a
+        // refill here always brings some.
         while !out.is_empty() {
             if self.at == self.buf.len() {
                 self.refill()?;
