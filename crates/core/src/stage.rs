@@ -69,9 +69,10 @@ pub trait Stage: Sync {
     fn run(&self, plan: &Plan) -> Result<Manifest>;
     /// The one-line summary printed after a run or a skip.
     fn summary(&self, m: &Manifest) -> String;
-    /// Prepares what [`Stage::run`] will need and can have before its inputs exist (keep
-    /// it in an [`Ahead`](crate::ahead::Ahead)). A runner calls it on another thread while earlier stages
-    /// run; `run` must give the same bytes whether it ran, is still running or never ran.
+    /// Prepares what [`Stage::run`] will need and can have before its inputs exist
+    /// (keep it in an [`Ahead`](crate::ahead::Ahead)). A runner calls it on another
+    /// thread while earlier stages run; `run` must give the same bytes whether it ran,
+    /// is still running or never ran.
     fn warm_up(&self) {}
 }
 
@@ -352,8 +353,8 @@ pub enum Outcome {
 }
 
 /// Runs `stage` unless it is up to date (or `force`); returns its manifest. `on_run` is
-/// called once it is decided that the stage runs, before it does (a runner starts the
-/// next stage's warm-up there).
+/// called once it is decided that the stage runs, before it does (the pipeline runner
+/// starts the later stages' warm-ups there).
 pub fn execute(
     stage: &dyn Stage,
     force: bool,
