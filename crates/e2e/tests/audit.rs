@@ -269,8 +269,8 @@ fn balancing_figures_agree_with_the_split_artifacts() {
     assert_eq!(run_s["test"].as_u64().unwrap(), 60);
 }
 
-/// The pipeline loads the compared tokenizers ahead, beside the split (`Stage::warm_up`);
-/// the audit binary loads them in its run. Both must write the same bytes.
+/// The pipeline loads the compared tokenizers ahead, while the earlier stages run
+/// (`Stage::warm_up`); the audit binary loads them in its run. Both must write the same bytes.
 #[test]
 fn an_audit_warmed_up_by_the_pipeline_equals_the_binarys() {
     let dir = tempfile::tempdir().unwrap();
