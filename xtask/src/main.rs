@@ -31,9 +31,10 @@ enum Task {
         /// A run config (TOML; docs/configuration.md). Default: xtask/configs/fixtures.toml.
         #[arg(long)]
         config: Option<PathBuf>,
-        /// The run folder.
-        #[arg(long, default_value = "runs/default")]
-        out: PathBuf,
+        /// The run folder. Default: runs/default for the bundled fixtures, runs/<config
+        /// name> with --config (runs/classic for classic.toml).
+        #[arg(long)]
+        out: Option<PathBuf>,
         /// Worker threads (default: one per core). Output bytes do not depend on it.
         #[arg(long, env = "PRICER_THREADS")]
         threads: Option<usize>,
@@ -203,8 +204,8 @@ fn main() -> Result<()> {
             from,
             start_at,
         } => pipeline::run(&pipeline::PipelineArgs {
+            out: out.unwrap_or_else(|| pipeline::default_out(config.as_deref())),
             config,
-            out,
             threads,
             force,
             from,

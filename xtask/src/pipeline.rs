@@ -5,7 +5,7 @@
 //! version) equals the one in its manifest and every output it declares still verifies;
 //! a stage about to run first clears what an earlier or killed run of it left.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Result};
 use pricer_core::stage::{self, short, KnownOutputs, Outcome};
@@ -25,6 +25,17 @@ pub struct PipelineArgs {
     /// sharded run by `pricer-merge`): their outputs are verified and must match the
     /// config, but their inputs are not re-read.
     pub start_at: Option<String>,
+}
+
+/// The run folder when `--out` is not given: `runs/default` for the bundled fixtures,
+/// `runs/<config name>` for a config, so that runs of two configs never share a folder,
+/// where each would replace the other's stages (and a V2 run would sit beside a V1 run's
+/// leftover prompt, split and audit folders).
+pub fn default_out(config: Option<&Path>) -> PathBuf {
+    let name = config
+        .and_then(Path::file_stem)
+        .map_or_else(|| "default".into(), |stem| stem.to_string_lossy());
+    Path::new("runs").join(&*name)
 }
 
 /// What happened to each stage.
@@ -111,4 +122,18 @@ pub fn run(args: &PipelineArgs) -> Result<Vec<StageOutcome>> {
         );
     }
     Ok(outcomes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_config_has_its_own_default_run_folder() {
+        assert_eq!(default_out(None), Path::new("runs/default"));
+        let classic = default_out(Some(Path::new("xtask/configs/classic.toml")));
+        assert_eq!(classic, Path::new("runs/classic"));
+        let v2 = default_out(Some(Path::new("/home/me/my.v2.toml")));
+        assert_eq!(v2, Path::new("runs/my.v2"));
+    }
 }
