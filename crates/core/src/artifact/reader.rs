@@ -6,6 +6,7 @@ use std::io::{self, BufReader, Read};
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::thread::JoinHandle;
 
 use super::header::open_header;
 use super::{io_err, ArtifactError, ArtifactInfo, Record, FLAG_ZSTD, HEADER_LEN, MAX_RECORD_BYTES};
@@ -86,10 +87,24 @@ fn body_end(body: Decoder) -> io::Result<BodyEnd> {
 
 /// The decompressed body as a `Read`, from the inflating thread's batches.
 struct Body {
-    rx: Receiver<Msg>,
+    /// `None` only while dropping.
+    rx: Option<Receiver<Msg>>,
+    thread: Option<JoinHandle<()>>,
     batch: Vec<u8>,
     pos: usize,
     end: Option<BodyEnd>,
+}
+
+impl Drop for Body {
+    /// The inflating thread ends (its next send fails) and closes the file before this
+    /// returns, so that a reader dropped early, after a corrupt record say, leaves no
+    /// thread reading on behind it.
+    fn drop(&mut self) {
+        drop(self.rx.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl Read for Body {
@@ -98,7 +113,8 @@ impl Read for Body {
             if self.end.is_some() {
                 return Ok(0);
             }
-            match self.rx.recv() {
+            let rx = self.rx.as_ref().expect("set until dropped");
+            match rx.recv() {
                 Ok(Msg::Data(b)) => {
                     self.batch = b;
                     self.pos = 0;
@@ -176,7 +192,7 @@ impl<T: Record> ArtifactReader<T> {
         };
         let decoder = zstd::Decoder::new(hashing).map_err(io_err(&path))?;
         let (tx, rx) = sync_channel(4);
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("artifact-unzstd".into())
             .spawn(move || inflate(decoder, tx))
             .map_err(io_err(&path))?;
@@ -185,7 +201,8 @@ impl<T: Record> ArtifactReader<T> {
             header_count: header.count,
             body_digest: header.body_digest,
             body: Some(Body {
-                rx,
+                rx: Some(rx),
+                thread: Some(thread),
                 batch: Vec::new(),
                 pos: 0,
                 end: None,
@@ -224,7 +241,7 @@ impl<T: Record> ArtifactReader<T> {
             Ok(_) => return Err(self.corrupt("records beyond the count in the header")),
             Err(e) => return Err(self.corrupt(format!("compressed body: {e}"))),
         }
-        let end = body.end.expect("read to the end");
+        let end = body.end.take().expect("read to the end");
         if end.missing != 0 {
             return Err(self.corrupt("the body is shorter than the header says"));
         }
