@@ -13,10 +13,16 @@ use tokenizers::Tokenizer;
 fn both() -> &'static (Tokenizer, Bpe) {
     static BOTH: OnceLock<(Tokenizer, Bpe)> = OnceLock::new();
     BOTH.get_or_init(|| {
-        let zst = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/tokenizers/llama-3.1/tokenizer.json.zst"))
-            .expect("the bundled tokenizer");
+        let zst = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/tokenizers/llama-3.1/tokenizer.json.zst"
+        ))
+        .expect("the bundled tokenizer");
         let json = zstd::decode_all(&zst[..]).expect("zstd");
-        (Tokenizer::from_bytes(&json).expect("tokenizers loads it"), Bpe::from_tokenizer_json(&json).expect("pricer-bpe loads it"))
+        (
+            Tokenizer::from_bytes(&json).expect("tokenizers loads it"),
+            Bpe::from_tokenizer_json(&json).expect("pricer-bpe loads it"),
+        )
     })
 }
 
@@ -27,13 +33,25 @@ fuzz_target!(|data: &[u8]| {
     if !fast.covers(&text) {
         return;
     }
-    let want = reference.encode_fast(text.as_ref(), false).expect("tokenizers encodes").get_ids().to_vec();
+    let want = reference
+        .encode_fast(text.as_ref(), false)
+        .expect("tokenizers encodes")
+        .get_ids()
+        .to_vec();
     assert_eq!(fast.encode(&text), want, "ids differ for {text:?}");
     let mut head = Vec::new();
     fast.encode_into(&text, 160, &mut head);
     let n = head.len().min(want.len()).min(160);
-    assert_eq!(&head[..n], &want[..n], "the first tokens differ for {text:?}");
+    assert_eq!(
+        &head[..n],
+        &want[..n],
+        "the first tokens differ for {text:?}"
+    );
     if let Some(decoded) = fast.decode(&want) {
-        assert_eq!(decoded, reference.decode(&want, false).expect("decode"), "decode differs");
+        assert_eq!(
+            decoded,
+            reference.decode(&want, false).expect("decode"),
+            "decode differs"
+        );
     }
 });
