@@ -4,8 +4,8 @@
 //! never a panic, an abort or an allocation beyond the file's size.
 //!
 //! Each input is a list of edits to a valid compiled form of a small tokenizer (the
-//! bundled Llama 3.1 or Llama 2 file cut to its first 2,000 tokens), so that mutations
-//! start deep in the format instead of at its magic number.
+//! bundled Llama 3.1 or Llama 2 file cut to its first 2,000 tokens by `seeds.py`), so that
+//! mutations start deep in the format instead of at its magic number.
 #![no_main]
 
 use std::io::Read;
@@ -13,41 +13,24 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use pricer_bpe::Bpe;
-use serde_json::Value;
 
 const DIGEST: &str = "fuzz";
-const KEEP: u64 = 2_000;
 
-/// Compiled forms of the two shapes: byte-level (Llama 3.1) and SentencePiece (Llama 2).
+/// Compiled forms of the two shapes: byte-level (Llama 3.1) and SentencePiece (Llama 2),
+/// from the small tokenizers `seeds.py` writes.
 fn bases() -> &'static [Vec<u8>; 2] {
     static BASES: OnceLock<[Vec<u8>; 2]> = OnceLock::new();
-    BASES.get_or_init(|| ["llama-3.1", "llama-2"].map(|name| small(name).to_compiled(DIGEST)))
-}
-
-/// The bundled tokenizer `name` with only the tokens below `KEEP` and the merges among them.
-fn small(name: &str) -> Bpe {
-    let path = format!(
-        "{}/../../fixtures/tokenizers/{name}/tokenizer.json.zst",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let json =
-        zstd::decode_all(&std::fs::read(path).expect("bundled tokenizer")[..]).expect("zstd");
-    let mut file: Value = serde_json::from_slice(&json).expect("json");
-    let vocab = file["model"]["vocab"].as_object_mut().expect("vocab");
-    vocab.retain(|_, id| id.as_u64().is_some_and(|id| id < KEEP));
-    let kept: std::collections::HashSet<String> = vocab.keys().cloned().collect();
-    let merges = file["model"]["merges"].as_array_mut().expect("merges");
-    merges.retain(|m| {
-        let (a, b) = match m {
-            Value::String(s) => s.split_once(' ').expect("a b"),
-            Value::Array(p) => (p[0].as_str().expect("a"), p[1].as_str().expect("b")),
-            _ => panic!("merge {m}"),
-        };
-        kept.contains(a) && kept.contains(b) && kept.contains(&format!("{a}{b}"))
-    });
-    let added = file["added_tokens"].as_array_mut().expect("added tokens");
-    added.retain(|t| t["id"].as_u64().is_some_and(|id| id < KEEP));
-    Bpe::from_tokenizer_json(&serde_json::to_vec(&file).expect("json")).expect("a supported shape")
+    BASES.get_or_init(|| {
+        ["llama-3.1", "llama-2"].map(|name| {
+            let path = format!(
+                "{}/corpus/tokenizer_json/{name}.json",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let json = std::fs::read(&path).expect("run seeds.py first");
+            let bpe = Bpe::from_tokenizer_json(&json).expect("a supported shape");
+            bpe.to_compiled(DIGEST)
+        })
+    })
 }
 
 /// Hands out the bytes a few at a time, as a file read in pieces may.
