@@ -93,14 +93,12 @@ fn package_names_match_folders_and_every_crate_has_a_readme() {
                 "package of crates/{folder}"
             );
         }
-        assert!(dir.join("README.md").is_file(), "{folder} has no README.md");
     }
-    // crates/fuzz is outside the workspace (cargo metadata does not list it).
-    for e in std::fs::read_dir(root().join("crates")).unwrap() {
-        let dir = e.unwrap().path();
-        if dir.is_dir() {
-            assert!(dir.join("README.md").is_file(), "{dir:?} has no README.md");
-        }
+    // Every folder in crates/, crates/fuzz (outside the workspace) included, and xtask.
+    let crates = std::fs::read_dir(root().join("crates")).unwrap();
+    let folders = crates.map(|e| e.unwrap().path()).filter(|p| p.is_dir());
+    for dir in folders.chain([root().join("xtask")]) {
+        assert!(dir.join("README.md").is_file(), "{dir:?} has no README.md");
     }
 }
 
