@@ -36,6 +36,8 @@ pub enum Fault {
     StallAfter(usize),
     /// Serve the bytes with one changed.
     Corrupt,
+    /// Serve this many bytes more than the file holds (the size headers unchanged).
+    Trailing(usize),
 }
 
 #[derive(Debug)]
@@ -229,6 +231,7 @@ fn serve_bytes(st: &mut State, sha: &str, range: Option<&str>) -> Response {
                 *b ^= 0x20;
             }
         }
+        Fault::Trailing(n) => resp.body.resize(resp.body.len() + n, b'x'),
     }
     resp
 }

@@ -432,10 +432,23 @@ fn stream(
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(Failure::Transient(format!("connection lost: {e}"))),
         };
-        p.out.write_all(&buf[..n]).map_err(io)?;
-        p.check.update(&buf[..n]);
-        p.have += n as u64;
+        // Never more than the announced size: a server that sends on (a wrong header,
+        // a hostile mirror) must not fill the disk; the digest check decides on the rest.
+        let room = meta
+            .size
+            .map_or(u64::MAX, |size| size.saturating_sub(p.have));
+        let keep = n.min(usize::try_from(room).unwrap_or(usize::MAX));
+        p.out.write_all(&buf[..keep]).map_err(io)?;
+        p.check.update(&buf[..keep]);
+        p.have += keep as u64;
         bar.set_position(p.have);
+        if keep < n {
+            tracing::warn!(
+                "{file}: the server sent more than the {} bytes the Hub announced; the rest is ignored",
+                p.have
+            );
+            break;
+        }
     }
     match meta.size {
         Some(size) if p.have < size => Err(Failure::Transient(format!(

@@ -243,6 +243,27 @@ fn corrupt_bytes_are_refused_and_never_cached() {
 }
 
 #[test]
+fn bytes_beyond_the_announced_size_are_never_written() {
+    let server = FakeHub::start();
+    let bytes = content(3_000);
+    let sha = sha256_hex(&bytes);
+    server.add_dataset_file(REPO, PATH, bytes.clone(), true);
+    server.set_fault(Fault::Trailing(8 << 20));
+    let cache = tempfile::tempdir().unwrap();
+    let got = hub(&server.url(), cache.path(), false)
+        .get(&file("main"))
+        .unwrap();
+    assert_eq!(std::fs::read(got).unwrap(), bytes);
+    let blobs = cache
+        .path()
+        .join("datasets--McAuley-Lab--Amazon-Reviews-2023/blobs");
+    assert_eq!(
+        std::fs::metadata(blobs.join(&sha)).unwrap().len(),
+        bytes.len() as u64
+    );
+}
+
+#[test]
 fn an_unreachable_hub_falls_back_to_the_cache() {
     let server = FakeHub::start();
     let bytes = content(100);
