@@ -269,9 +269,12 @@ impl Api {
     fn download(&self, file_id: &str, to: &Path) -> Result<()> {
         match self.req("GET", &format!("/files/{file_id}/content")).call() {
             Ok(resp) => {
-                let mut bytes = Vec::new();
-                std::io::Read::read_to_end(&mut resp.into_reader(), &mut bytes)?;
-                Ok(write_atomic(to, &bytes)?)
+                // Streamed to disk: a result file of 50,000 answers is hundreds of MB.
+                let mut out = pricer_core::atomic::AtomicFile::create(to)?;
+                std::io::copy(&mut resp.into_reader(), &mut out).with_context(|| {
+                    format!("{}: downloading {file_id} into {}", self.base, to.display())
+                })?;
+                Ok(out.commit()?)
             }
             Err(e) => bail!("{}: downloading {file_id}: {e}", self.base),
         }
