@@ -3,6 +3,7 @@
 //! verified, atomic downloads.
 
 mod cache;
+mod download;
 mod env;
 mod fetch;
 mod verify;
