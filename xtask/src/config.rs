@@ -375,6 +375,21 @@ mod tests {
         assert_eq!(classic.sample, SampleConfig::default());
         assert_eq!(classic.split.v1(), SplitSizes::default());
         assert_eq!(classic.input.categories.len(), 8);
+        // The course's runs go from nothing, as the classic one does: the same eight
+        // files from the Hub, in the course's order.
+        for (name, text) in [
+            ("v2.toml", include_str!("../configs/v2.toml")),
+            ("v2-lite.toml", include_str!("../configs/v2-lite.toml")),
+        ] {
+            let v2 = RunConfig::parse(text, name).unwrap();
+            assert_eq!(v2.input.categories, classic.input.categories, "{name}");
+            assert_eq!(v2.input.hub, classic.input.hub, "{name}");
+            assert_eq!(v2.input.data_dir, None, "{name}");
+        }
+        assert_eq!(
+            classic.input.hub.as_deref(),
+            Some("McAuley-Lab/Amazon-Reviews-2023")
+        );
     }
 
     #[test]
