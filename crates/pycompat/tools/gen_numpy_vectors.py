@@ -5,7 +5,7 @@ from RandomState(seed).random_sample(n) with plain multiplications, which the Ru
 repeats bit for bit, so only seeds and answers are stored.
 
     python3.12 -m venv V && V/bin/pip install numpy==2.3.4
-    V/bin/python crates/pycompat/tools/gen_numpy_vectors.py > crates/pycompat/tests/data/numpy-2.3.jsonl
+    V/bin/python crates/pycompat/tools/gen_numpy_vectors.py | zstd -19 > crates/pycompat/tests/data/numpy-2.3.jsonl.zst
 
 Lines: {"kind": "sum", "seed": s, "n": n, "scale": x, "sum": hex}      values u*u*u*scale
        {"kind": "choice", "seed": s, "n": n, "size": k, "drawn": [...]} weights u*u, every
