@@ -184,6 +184,51 @@ fn hub_input_gives_the_items_of_the_same_files_read_locally() {
     }
 }
 
+/// Recipe v2 reads its input as v1 does (its shipped configs use `hub`): the same items,
+/// dedupe, draw and splits as from the same files read locally.
+#[test]
+fn a_v2_run_from_the_hub_curates_what_the_same_local_files_give() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = fake_hub();
+    let cache = dir.path().join("hf-cache");
+    let v2 = |name: &str, input: &str| {
+        let text = format!(
+            "recipe = \"v2\"\n\n[input]\n{input}\n{}\n\n[curate]\nsample = 600\n\n\
+             [split]\ntrain = 500\nvalidation = 50\ntest = 50\n\
+             lite_train = 100\nlite_validation = 10\nlite_test = 10\n",
+            categories_toml()
+        );
+        let path = dir.path().join(format!("{name}.toml"));
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let local = v2(
+        "local",
+        &format!(
+            "data_dir = {:?}",
+            fixture("data/amazon-2023").display().to_string()
+        ),
+    );
+    let hub = v2("hub", &format!("hub = {REPO:?}"));
+    let (local_run, hub_run) = (dir.path().join("local"), dir.path().join("hub"));
+    ok(pipeline(&local, &local_run, None));
+    ok(pipeline(&hub, &hub_run, Some((&server, &cache, false))));
+    for f in [
+        "ingest/items_raw.art",
+        "ingest/rejects.jsonl",
+        "curate/train.art",
+        "curate/validation.art",
+        "curate/test.art",
+    ] {
+        let want = std::fs::read(local_run.join(f)).unwrap();
+        assert!(want.len() > 100, "{f}");
+        assert!(
+            std::fs::read(hub_run.join(f)).unwrap() == want,
+            "{f} differs"
+        );
+    }
+}
+
 #[test]
 fn an_offline_run_reads_what_the_python_client_downloaded_without_a_request() {
     let dir = tempfile::tempdir().unwrap();
