@@ -24,7 +24,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Task {
     /// Run the recipe's stages (V1: ingest, prompt, split, audit, export; V2: ingest,
-    /// curate, with [summarize] summarize and prompt, export) into one run folder,
+    /// curate, with [summarize] also summarize, prompts and audit, export) into one run folder,
     /// skipping stages whose inputs and config are unchanged. Without --config: the
     /// bundled fixtures.
     Pipeline {
