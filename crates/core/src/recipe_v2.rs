@@ -38,3 +38,38 @@ pub const CUTOFF: usize = 110;
 /// Part 3: the question that opens every prompt, and what ends it.
 pub const QUESTION: &str = "What does this cost to the nearest dollar?";
 pub const PRICE_PREFIX: &str = "Price is $";
+
+/// Sizes of train, validation and test as a command line gives them: `20000,1000,1000`.
+pub fn parse_split_sizes(s: &str) -> Result<[usize; 3], String> {
+    let sizes: Vec<usize> = s
+        .split(',')
+        .map(|p| {
+            p.trim()
+                .parse()
+                .map_err(|_| format!("{p:?} is not a count"))
+        })
+        .collect::<Result<_, _>>()?;
+    <[usize; 3]>::try_from(sizes).map_err(|v| {
+        format!(
+            "expected three counts TRAIN,VALIDATION,TEST (e.g. 20000,1000,1000), got {}",
+            v.len()
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_sizes_are_three_comma_separated_counts() {
+        assert_eq!(
+            parse_split_sizes("20000,1000,1000"),
+            Ok([20_000, 1_000, 1_000])
+        );
+        assert_eq!(parse_split_sizes("1, 2 ,3"), Ok([1, 2, 3]));
+        for bad in ["", "1,2", "1,2,3,4", "1,x,3", "1,-2,3"] {
+            assert!(parse_split_sizes(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -45,8 +45,8 @@ struct Args {
     test: usize,
     /// Write only these prefixes of train, validation and test, e.g. 20000,1000,1000 for
     /// the course's lite datasets.
-    #[arg(long, value_delimiter = ',', num_args = 3)]
-    keep: Option<Vec<usize>>,
+    #[arg(long, value_parser = recipe_v2::parse_split_sizes)]
+    keep: Option<[usize; 3]>,
     /// Also write trace/: every decision (order, weights, draw, deduped titles).
     #[arg(long)]
     trace: bool,
@@ -87,7 +87,7 @@ fn main() -> Result<()> {
             train: args.train,
             validation: args.validation,
             test: args.test,
-            keep: args.keep.map(|k| [k[0], k[1], k[2]]),
+            keep: args.keep,
         },
         trace: args.trace,
     };

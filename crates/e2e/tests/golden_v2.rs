@@ -230,6 +230,38 @@ fn the_pool_and_three_curations_match_the_goldens() {
         &pool,
         [2600, 200, 200],
     );
+    // `--keep` (the lite prefixes, as its help writes them) keeps the first lines of each
+    // split and nothing else.
+    let lite = dir.path().join("seed42-lite");
+    run_ok(
+        "pricer-curate",
+        &[
+            &pool_dir,
+            &"--out",
+            &lite,
+            &"--seed",
+            &"42",
+            &"--sample",
+            &"3000",
+            &"--train",
+            &"2600",
+            &"--validation",
+            &"200",
+            &"--test",
+            &"200",
+            &"--keep",
+            &"100,10,10",
+        ],
+    );
+    for (file, n) in [("train", 100), ("validation", 10), ("test", 10)] {
+        let full = dump(&dir.path().join("seed42").join(format!("{file}.art")));
+        let head: Vec<&[u8]> = full.split_inclusive(|&b| b == b'\n').take(n).collect();
+        assert_eq!(
+            dump(&lite.join(format!("{file}.art"))),
+            head.concat(),
+            "{file}"
+        );
+    }
     curate(
         &pool_dir,
         &dir.path().join("seed7"),

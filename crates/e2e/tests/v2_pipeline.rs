@@ -12,6 +12,24 @@ fn python() -> String {
     std::env::var("PRICER_PYTHON").unwrap_or_else(|_| "python3".into())
 }
 
+/// Every file under `dir` but the manifest (which holds times), by relative path.
+fn files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.file_name().is_some_and(|n| n != "manifest.json") {
+                let rel = path.strip_prefix(dir).unwrap().display().to_string();
+                out.insert(rel, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    out
+}
+
 fn check_export(dir: &Path, run: &Path, parts: &[(&str, &str, [&str; 3])]) {
     let probe = Command::new(python())
         .args(["-c", "import datasets, pyarrow"])
@@ -134,6 +152,43 @@ fn all_three_parts_with_a_local_llm_server() {
         .map(|b| b[2].as_u64().unwrap())
         .sum();
     assert_eq!(total, pairs.len() as u64);
+    // The stage binaries on their own write what the pipeline wrote.
+    let alone = dir.path().join("alone");
+    run_ok(
+        "pricer-export",
+        &[
+            &"--recipe",
+            &"v2",
+            &run,
+            &"--lite",
+            &"100,10,10", // v2-fixtures.toml's lite sizes
+            &"--out",
+            &alone.join("export"),
+        ],
+    );
+    run_ok(
+        "pricer-audit",
+        &[
+            &"--recipe",
+            &"v2",
+            &run.join("prompts"),
+            &"--out",
+            &alone.join("audit"),
+        ],
+    );
+    for stage in ["export", "audit"] {
+        let (want, got) = (files(&run.join(stage)), files(&alone.join(stage)));
+        assert!(want.len() >= 2, "{stage}: {:?}", want.keys());
+        assert_eq!(
+            got.keys().collect::<Vec<_>>(),
+            want.keys().collect::<Vec<_>>(),
+            "{stage}"
+        );
+        for (name, bytes) in &want {
+            assert!(got[name] == *bytes, "{stage}/{name} differs");
+        }
+    }
+
     // A second run: every stage up to date, no request made.
     let before = api.chat_requests.load(std::sync::atomic::Ordering::SeqCst);
     let o = run_ok(

@@ -196,6 +196,18 @@ pub enum Part {
 }
 
 impl Part {
+    /// Every part, in publishing order.
+    pub const ALL: [Part; 3] = [Part::Raw, Part::Summarized, Part::Prompts];
+
+    /// The stage whose folder holds this part's splits (its manifest names it).
+    pub fn stage(self) -> &'static str {
+        match self {
+            Part::Raw => "curate",
+            Part::Summarized => "summarize",
+            Part::Prompts => "prompts",
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Part::Raw => "items_raw",

@@ -1,23 +1,29 @@
-//! `pricer-audit`: token facts, tokenizer comparison, statistics, charts and a report.
+//! `pricer-audit`: token facts, tokenizer comparison, statistics, charts and a report
+//! (v1); tokens of prompt + completion, summary lengths and prices per split (v2).
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{ensure, Result};
 use clap::Parser;
 use pricer_core::obs;
+use pricer_core::recipe::Recipe;
 use pricer_core::stage::{self, Stage};
-use pricer_tokenize_audit::{bundled_compare, run, AuditStage};
+use pricer_tokenize_audit::{bundled_compare, run, AuditStage, V2AuditStage};
 use pricer_tokenizer::TokenizerSource;
 
 /// Audit the items before training on them: does every price stay one token, how other
 /// tokenizers compare, what the prompts' last tokens are, and how tokens, prices and
-/// categories are distributed. Writes report.html and audit.json.
+/// categories are distributed. Writes report.html and audit.json. With --recipe v2: the
+/// tokens of prompt + completion, summary lengths and prices of each split.
 #[derive(Parser, Debug)]
 #[command(version, about, long_about = None)]
 struct Args {
-    /// The prompt output folder (items.art).
+    /// The prompt output folder (items.art; v2: train.art, val.art, test.art).
     #[arg(default_value = "out/prompt")]
     items: PathBuf,
+    /// The recipe: v1 or v2 (v2 takes only the prompts folder and --out).
+    #[arg(long, default_value = "v1")]
+    recipe: Recipe,
     /// The split folder (optional): the balancing charts (items against train + test)
     /// and the first test items' prices.
     #[arg(long)]
@@ -58,6 +64,22 @@ fn main() -> Result<()> {
     obs::init_tracing();
     let args = Args::parse();
     obs::init_threads(args.threads);
+    if args.recipe == Recipe::V2 {
+        ensure!(
+            args.split.is_none()
+                && args.ingest.is_none()
+                && args.tokenizer.is_none()
+                && args.compare.is_empty(),
+            "--split, --ingest, --tokenizer and --compare are for --recipe v1 (v2's prompts carry their token counts)"
+        );
+        let audit = V2AuditStage {
+            prompts_dir: args.items,
+            out_dir: args.out,
+        };
+        let manifest = stage::run_now(&audit)?;
+        println!("{}", audit.summary(&manifest));
+        return Ok(());
+    }
     let source = args
         .tokenizer
         .map_or(TokenizerSource::Bundled, TokenizerSource::Path);
