@@ -17,16 +17,17 @@ use pricer_tokenizer::{EncoderChoice, TokenizerSource};
 #[derive(Parser, Debug)]
 #[command(version, about, long_about = None)]
 struct Args {
-    /// The ingest output folder (or its candidates.art); v2: the summarize folder.
-    #[arg(default_value = "out/ingest")]
-    input: PathBuf,
+    /// The ingest output folder (or its candidates.art) [default: out/ingest]; v2: the
+    /// summarize folder [default: out/summarize].
+    input: Option<PathBuf>,
     /// The recipe: v1 (candidates -> items) or v2 (summaries -> prompt/completion pairs).
     #[arg(long, default_value = "v1")]
     recipe: Recipe,
     /// v2: summaries with more tokens than this are cut to it.
     #[arg(long, default_value_t = recipe_v2::CUTOFF)]
     cutoff: usize,
-    /// Output folder for items.art, rejects.jsonl and manifest.json.
+    /// Output folder for items.art, rejects.jsonl and manifest.json (v2: train.art, val.art,
+    /// test.art and manifest.json).
     #[arg(long, short, default_value = "out/prompt")]
     out: PathBuf,
     /// A local tokenizer.json, or the folder holding one. Default: the bundled Llama 3.1 copy.
@@ -60,8 +61,12 @@ fn main() -> Result<()> {
         (None, None) => TokenizerSource::Bundled,
     };
     let tok = std::sync::Arc::new(pricer_tokenizer::load(&source)?);
+    let input = args.input.unwrap_or_else(|| match args.recipe {
+        Recipe::V1 => "out/ingest".into(),
+        Recipe::V2 => "out/summarize".into(),
+    });
     if args.recipe == Recipe::V2 {
-        let mut prompts = PromptsStage::new(&args.input, &args.out, tok);
+        let mut prompts = PromptsStage::new(&input, &args.out, tok);
         prompts.cutoff = args.cutoff;
         prompts.clean_up_spaces = !args.no_clean_up_spaces;
         prompts.encoder = args.encoder;
@@ -69,7 +74,7 @@ fn main() -> Result<()> {
         println!("{}", prompts.summary(&manifest));
         return Ok(());
     }
-    let mut prompt = PromptStage::new(&args.input, &args.out, tok);
+    let mut prompt = PromptStage::new(&input, &args.out, tok);
     prompt.clean_up_spaces = !args.no_clean_up_spaces;
     prompt.encoder = args.encoder;
     let manifest = stage::run_now(&prompt)?;
