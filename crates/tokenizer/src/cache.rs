@@ -35,10 +35,11 @@ pub fn fast_encoder<'j>(
 ) -> anyhow::Result<Result<Bpe, BpeError>> {
     let cached = cache_dir().map(|d| d.join(format!("bpe-{digest}.bin")));
     if let Some(path) = &cached {
-        if let Ok((file, len)) = open_with_len(path) {
+        if let Ok((file, meta)) = open(path) {
+            let len = usize::try_from(meta.len()).unwrap_or(usize::MAX);
             match Bpe::from_compiled_reader(&file, len, digest) {
                 Ok(bpe) => {
-                    refresh(&file, SystemTime::now());
+                    refresh(&file, &meta, SystemTime::now());
                     return Ok(Ok(bpe));
                 }
                 Err(e) => {
@@ -73,14 +74,15 @@ const REFRESH_EVERY: Duration = Duration::from_secs(24 * 3600);
 /// seconds).
 const TEMP_ABANDONED: Duration = Duration::from_secs(3600);
 
-/// Marks the entry open as `file` used at `now` (best effort: a read-only cache is
-/// still a cache).
-fn refresh(file: &fs::File, now: SystemTime) {
-    let stale = file
-        .metadata()
-        .and_then(|m| m.modified())
-        .is_ok_and(|t| now.duration_since(t).is_ok_and(|age| age >= REFRESH_EVERY));
-    if stale {
+/// Whether a file's time `modified` (when readable) is at least `limit` before `now`.
+fn aged(modified: std::io::Result<SystemTime>, now: SystemTime, limit: Duration) -> bool {
+    modified.is_ok_and(|t| now.duration_since(t).is_ok_and(|age| age >= limit))
+}
+
+/// Marks the entry open as `file` (with `meta`) used at `now` (best effort: a read-only
+/// cache is still a cache).
+fn refresh(file: &fs::File, meta: &fs::Metadata, now: SystemTime) {
+    if aged(meta.modified(), now, REFRESH_EVERY) {
         if let Err(e) = file.set_modified(now) {
             tracing::debug!("cannot refresh a compiled tokenizer's time: {e}");
         }
@@ -110,11 +112,11 @@ pub fn prune(dir: &Path, now: SystemTime) -> usize {
         } else {
             continue;
         };
+        // Not following links: only a plain file of ours is removed.
         let old = e
             .metadata()
-            .and_then(|m| m.modified())
-            .is_ok_and(|t| now.duration_since(t).is_ok_and(|age| age >= limit));
-        if old && e.file_type().is_ok_and(|t| t.is_file()) {
+            .is_ok_and(|m| m.is_file() && aged(m.modified(), now, limit));
+        if old {
             match fs::remove_file(e.path()) {
                 Ok(()) => removed += usize::from(name.ends_with(".bin")),
                 Err(err) => tracing::debug!("{}: cannot remove: {err}", e.path().display()),
@@ -124,10 +126,10 @@ pub fn prune(dir: &Path, now: SystemTime) -> usize {
     removed
 }
 
-fn open_with_len(path: &Path) -> std::io::Result<(fs::File, usize)> {
+fn open(path: &Path) -> std::io::Result<(fs::File, fs::Metadata)> {
     let file = fs::File::open(path)?;
-    let len = usize::try_from(file.metadata()?.len()).unwrap_or(usize::MAX);
-    Ok((file, len))
+    let meta = file.metadata()?;
+    Ok((file, meta))
 }
 
 #[cfg(test)]
@@ -176,13 +178,15 @@ mod tests {
         let time = |p: &Path| fs::metadata(p).unwrap().modified().unwrap();
 
         let stale = file_aged(dir.path(), "bpe-aa.bin", now, UNUSED_FOR + DAY);
-        refresh(&fs::File::open(&stale).unwrap(), now);
+        let (file, meta) = open(&stale).unwrap();
+        refresh(&file, &meta, now);
         assert_eq!(time(&stale), now);
         assert_eq!(prune(dir.path(), now), 0);
 
         // Used within the day: no metadata write.
         let fresh = file_aged(dir.path(), "bpe-bb.bin", now, DAY / 2);
-        refresh(&fs::File::open(&fresh).unwrap(), now);
+        let (file, meta) = open(&fresh).unwrap();
+        refresh(&file, &meta, now);
         assert_eq!(time(&fresh), now - DAY / 2);
     }
 }
