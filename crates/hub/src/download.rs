@@ -151,7 +151,8 @@ fn fetch_into(hub: &Hub, file: &RepoFile, meta: &Meta, path: &Path) -> Result<()
             meta.etag
         )));
     }
-    if std::env::var("PRICER_FSYNC").is_ok_and(|v| v == "1") {
+    // The values pricer_core::atomic::fsync_enabled accepts (this crate knows no pricer).
+    if std::env::var("PRICER_FSYNC").is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes")) {
         p.out.sync_all().map_err(io)?;
     }
     let secs = started.elapsed().as_secs_f64().max(1e-3);
