@@ -207,12 +207,7 @@ impl Api {
             Err(ureq::Error::Status(code, resp)) => bail!(
                 "{}: {what}: HTTP {code}: {}",
                 self.base,
-                // The start of the body says why; a whole page in the error would not.
-                resp.into_string()
-                    .unwrap_or_default()
-                    .chars()
-                    .take(300)
-                    .collect::<String>()
+                crate::request::error_text(resp)
             ),
             Err(e) => bail!("{}: {what}: {e}", self.base),
         }

@@ -12,7 +12,7 @@ use pricer_core::obs;
 
 use crate::cache::Cache;
 use crate::config::SummarizeConfig;
-use crate::request::{body, parse_completion, Answer, Failure, Key};
+use crate::request::{body, error_text, parse_completion, Answer, Failure, Key};
 
 /// A request to make.
 #[derive(Debug)]
@@ -105,12 +105,7 @@ fn request(
             }
             Err(ureq::Error::Status(code, resp)) => {
                 let after = retry_after(&resp);
-                let text: String = resp
-                    .into_string()
-                    .unwrap_or_default()
-                    .chars()
-                    .take(300)
-                    .collect();
+                let text = error_text(resp);
                 last = Failure::new(format!("HTTP {code}: {text}"));
                 match code {
                     429 => after,

@@ -94,6 +94,18 @@ pub fn parse_completion(body: &Value) -> Result<Answer, Failure> {
     })
 }
 
+/// Characters of an error answer's body quoted in a failure or an error message.
+const ERROR_QUOTE_CHARS: usize = 300;
+
+/// The start of an error answer's body: it says why; a whole page in a message would not.
+pub fn error_text(resp: ureq::Response) -> String {
+    resp.into_string()
+        .unwrap_or_default()
+        .chars()
+        .take(ERROR_QUOTE_CHARS)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
