@@ -11,6 +11,7 @@ use anyhow::{bail, Context, Result};
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Float64Type};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use pricer_core::contain::contain;
 use pricer_core::SummarizedItem;
 
 /// The split a name means (`val` and `valid` are validation).
@@ -47,8 +48,65 @@ pub fn files(from: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Every item of the source, each with its split (0 train, 1 validation, 2 test).
-pub fn read(from: &Path, mut emit: impl FnMut(usize, SummarizedItem) -> Result<()>) -> Result<()> {
+/// A row of the source that gives no item (the file goes on): which file, where in it
+/// (`line` for JSON lines, `row` for Parquet, counting from 1), and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reject {
+    pub file: String,
+    pub place: &'static str,
+    pub at: u64,
+    pub reason: &'static str,
+    pub detail: String,
+}
+
+impl Reject {
+    fn new(file: &Path, place: &'static str, at: u64, reason: &'static str) -> Self {
+        Reject {
+            file: file.display().to_string(),
+            place,
+            at,
+            reason,
+            detail: String::new(),
+        }
+    }
+
+    fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = detail.into();
+        self
+    }
+
+    /// Its `rejects.jsonl` line, without the newline: ingest's shape and key order
+    /// (`row` in place of `line` for Parquet rows).
+    pub fn line(&self) -> String {
+        let quote = |s: &str| serde_json::Value::from(s).to_string();
+        format!(
+            "{{\"file\":{},\"{}\":{},\"reason\":{},\"detail\":{}}}",
+            quote(&self.file),
+            self.place,
+            self.at,
+            quote(self.reason),
+            quote(&self.detail)
+        )
+    }
+}
+
+/// One row of the source: an item with its split (0 train, 1 validation, 2 test), or a
+/// reject.
+pub type Row = std::result::Result<(usize, SummarizedItem), Reject>;
+
+/// A row's price as part 3 can use it: `round()` raises in Python on NaN and infinities,
+/// and a test item without a finite price cannot be scored.
+fn finite(price: f64, reject: impl FnOnce() -> Reject) -> std::result::Result<f64, Reject> {
+    if price.is_finite() {
+        Ok(price)
+    } else {
+        Err(reject().detail(format!("price {price}")))
+    }
+}
+
+/// Every row of the source, in order. A damaged or unreadable file stops with its path;
+/// a bad row is a [`Reject`] and the file goes on.
+pub fn read(from: &Path, mut emit: impl FnMut(Row) -> Result<()>) -> Result<()> {
     for file in files(from)? {
         if file.extension().is_some_and(|x| x == "parquet") {
             let name = file
@@ -66,7 +124,7 @@ pub fn read(from: &Path, mut emit: impl FnMut(usize, SummarizedItem) -> Result<(
                         file.display()
                     )
                 })?;
-            read_parquet(&file, |item| emit(split, item))?;
+            read_parquet(&file, |row| emit(row.map(|item| (split, item))))?;
         } else {
             read_jsonl(&file, &mut emit)?;
         }
@@ -111,88 +169,131 @@ fn float_column(
     Ok(Some(col.as_primitive::<Float64Type>().iter().collect()))
 }
 
-fn read_parquet(file: &Path, mut emit: impl FnMut(SummarizedItem) -> Result<()>) -> Result<()> {
-    let f = File::open(file).with_context(|| format!("{}: cannot open", file.display()))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(f)
-        .with_context(|| format!("{}: not a Parquet file", file.display()))?
-        .build()?;
-    for batch in reader {
-        let batch = batch.with_context(|| format!("{}: cannot read", file.display()))?;
-        let summary = string_column(&batch, "summary", file, true)?.expect("required");
-        let price = float_column(&batch, "price", file, true)?.expect("required");
-        let title = string_column(&batch, "title", file, false)?;
-        let category = string_column(&batch, "category", file, false)?;
-        let full = string_column(&batch, "full", file, false)?;
-        let weight = float_column(&batch, "weight", file, false)?;
-        for i in 0..batch.num_rows() {
-            let text = |c: &Option<Vec<Option<&str>>>| {
-                c.as_ref().and_then(|c| c[i]).unwrap_or_default().to_owned()
-            };
-            let (Some(summary), Some(price)) = (summary[i], price[i]) else {
-                bail!("{}: row {i} has no summary or no price", file.display());
-            };
-            emit(SummarizedItem {
-                title: text(&title),
-                category: text(&category),
-                price,
-                full: text(&full),
-                weight: weight.as_ref().and_then(|w| w[i]).unwrap_or(0.0),
-                summary: summary.to_owned(),
-            })?;
-        }
+fn read_parquet(
+    file: &Path,
+    mut emit: impl FnMut(std::result::Result<SummarizedItem, Reject>) -> Result<()>,
+) -> Result<()> {
+    // The parquet and arrow crates still assert on some damaged files: every call into
+    // them is contained, so such a file stops with its path instead of a panic.
+    let mut reader = contain(file, "Parquet", || {
+        let f = File::open(file).with_context(|| format!("{}: cannot open", file.display()))?;
+        Ok(ParquetRecordBatchReaderBuilder::try_new(f)
+            .with_context(|| format!("{}: not a Parquet file", file.display()))?
+            .build()?)
+    })?;
+    let mut row = 0;
+    while let Some(items) = contain(file, "Parquet", || {
+        reader
+            .next()
+            .map(|batch| {
+                let batch = batch.with_context(|| format!("{}: cannot read", file.display()))?;
+                batch_rows(&batch, file, row)
+            })
+            .transpose()
+    })? {
+        row += items.len() as u64;
+        items.into_iter().try_for_each(&mut emit)?;
     }
     Ok(())
 }
 
-/// JSON lines, read with Python's `json.loads` semantics (prices exactly as Python
-/// parses them).
-fn read_jsonl(
+/// The rows of one record batch whose first row is row `first` (from 0) of the file.
+fn batch_rows(
+    batch: &RecordBatch,
     file: &Path,
-    emit: &mut impl FnMut(usize, SummarizedItem) -> Result<()>,
-) -> Result<()> {
-    use pricer_pycompat::json::{loads, Value};
+    first: u64,
+) -> Result<Vec<std::result::Result<SummarizedItem, Reject>>> {
+    let summary = string_column(batch, "summary", file, true)?.expect("required");
+    let price = float_column(batch, "price", file, true)?.expect("required");
+    let title = string_column(batch, "title", file, false)?;
+    let category = string_column(batch, "category", file, false)?;
+    let full = string_column(batch, "full", file, false)?;
+    let weight = float_column(batch, "weight", file, false)?;
+    Ok((0..batch.num_rows())
+        .map(|i| {
+            let reject = |reason| Reject::new(file, "row", first + i as u64 + 1, reason);
+            let text = |c: &Option<Vec<Option<&str>>>| {
+                c.as_ref().and_then(|c| c[i]).unwrap_or_default().to_owned()
+            };
+            let summary = summary[i].ok_or_else(|| reject("summary_missing"))?;
+            let price = price[i].ok_or_else(|| reject("price_missing"))?;
+            Ok(SummarizedItem {
+                title: text(&title),
+                category: text(&category),
+                price: finite(price, || reject("price_not_finite"))?,
+                full: text(&full),
+                weight: weight.as_ref().and_then(|w| w[i]).unwrap_or(0.0),
+                summary: summary.to_owned(),
+            })
+        })
+        .collect())
+}
+
+/// JSON lines, read with Python's `json.loads` semantics (prices exactly as Python
+/// parses them). A line that is not UTF-8, not JSON or not an object is a reject.
+fn read_jsonl(file: &Path, emit: &mut impl FnMut(Row) -> Result<()>) -> Result<()> {
     let f = File::open(file).with_context(|| format!("{}: cannot open", file.display()))?;
-    for (n, line) in BufReader::new(f).lines().enumerate() {
-        let at = || format!("{}: line {}", file.display(), n + 1);
-        let line = line.with_context(at)?;
-        if line.trim().is_empty() {
-            continue;
+    let mut lines = BufReader::new(f);
+    let mut buf = Vec::new();
+    for n in 1.. {
+        buf.clear();
+        if lines
+            .read_until(b'\n', &mut buf)
+            .with_context(|| format!("{}: line {n}: cannot read", file.display()))?
+            == 0
+        {
+            break;
         }
-        let Value::Object(fields) = loads(&line).with_context(at)? else {
-            bail!("{}: not a JSON object", at());
+        let reject = |reason| Reject::new(file, "line", n, reason);
+        let row = match std::str::from_utf8(&buf) {
+            Err(e) => Err(reject("not_utf8").detail(e.to_string())),
+            Ok(line) if line.trim().is_empty() => continue,
+            Ok(line) => json_row(line, reject),
         };
-        let get = |k: &str| {
-            fields
-                .iter()
-                .find(|(n, _)| n.as_bytes() == k.as_bytes())
-                .map(|(_, v)| v)
-        };
-        let text = |k: &str| match get(k) {
-            Some(Value::Str(s)) => s.as_str().map(str::to_owned),
-            _ => None,
-        };
-        let number = |k: &str| match get(k) {
-            Some(Value::Float(x)) => Some(*x),
-            Some(Value::Int(d)) => pricer_pycompat::float::parse_float(d),
-            _ => None,
-        };
-        let split = text("split")
-            .as_deref()
-            .and_then(split_index)
-            .with_context(|| format!("{}: no split (train, validation, test)", at()))?;
-        let summary = text("summary").with_context(|| format!("{}: no summary string", at()))?;
-        let price = number("price").with_context(|| format!("{}: no numeric price", at()))?;
-        emit(
-            split,
-            SummarizedItem {
-                title: text("title").unwrap_or_default(),
-                category: text("category").unwrap_or_default(),
-                price,
-                full: text("full").unwrap_or_default(),
-                weight: number("weight").unwrap_or(0.0),
-                summary,
-            },
-        )?;
+        emit(row)?;
     }
     Ok(())
+}
+
+/// One JSON line's item, or why it gives none.
+fn json_row(line: &str, reject: impl Fn(&'static str) -> Reject) -> Row {
+    use pricer_pycompat::json::{loads, Value};
+    let fields = match loads(line.trim_end_matches(['\n', '\r'])) {
+        Ok(Value::Object(fields)) => fields,
+        Ok(_) => return Err(reject("not_an_object")),
+        Err(e) => return Err(reject("not_json").detail(e.to_string())),
+    };
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n.as_bytes() == k.as_bytes())
+            .map(|(_, v)| v)
+    };
+    let text = |k: &str| match get(k) {
+        Some(Value::Str(s)) => s.as_str().map(str::to_owned),
+        _ => None,
+    };
+    let number = |k: &str| match get(k) {
+        Some(Value::Float(x)) => Some(*x),
+        Some(Value::Int(d)) => pricer_pycompat::float::parse_float(d),
+        _ => None,
+    };
+    let split = text("split");
+    let split = split.as_deref().and_then(split_index).ok_or_else(|| {
+        reject("split_missing")
+            .detail(split.map_or("no split string".into(), |s| format!("split {s:?}")))
+    })?;
+    let summary = text("summary").ok_or_else(|| reject("summary_missing"))?;
+    let price = number("price").ok_or_else(|| reject("price_missing"))?;
+    Ok((
+        split,
+        SummarizedItem {
+            title: text("title").unwrap_or_default(),
+            category: text("category").unwrap_or_default(),
+            price: finite(price, || reject("price_not_finite"))?,
+            full: text("full").unwrap_or_default(),
+            weight: number("weight").unwrap_or(0.0),
+            summary,
+        },
+    ))
 }

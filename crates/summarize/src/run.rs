@@ -26,6 +26,8 @@ use crate::request::{Failure, Key};
 
 pub const STAGE: &str = "summarize";
 pub const FAILURES: &str = "failures.jsonl";
+/// With `from`: the rows of the source that give no item, with reasons.
+pub const REJECTS: &str = "rejects.jsonl";
 /// The curated splits read, and the summarized splits written (same names).
 pub const SPLITS: [&str; 3] = ["train.art", "validation.art", "test.art"];
 
@@ -221,15 +223,26 @@ impl SummarizeStage {
             .iter()
             .map(|f| ArtifactWriter::<SummarizedItem>::create(self.out_dir.join(f)))
             .collect::<Result<Vec<_>, _>>()?;
-        from::read(path, |split, item| Ok(writers[split].write(&item)?))?;
-        let mut outputs = BTreeMap::new();
+        let mut rejects = JsonLinesWriter::create(self.out_dir.join(REJECTS))?;
         let mut counts = Counts::default();
+        from::read(path, |row| {
+            match row {
+                Ok((split, item)) => {
+                    counts.keep();
+                    writers[split].write(&item)?;
+                }
+                Err(r) => {
+                    counts.reject(r.reason);
+                    rejects.write_line(&r.line())?;
+                }
+            }
+            Ok(())
+        })?;
+        let mut outputs = BTreeMap::new();
         for (f, w) in SPLITS.iter().zip(writers) {
-            let info = w.finish()?;
-            counts.rows_in += info.count;
-            counts.kept += info.count;
-            outputs.insert((*f).to_owned(), info);
+            outputs.insert((*f).to_owned(), w.finish()?);
         }
+        outputs.insert(REJECTS.to_owned(), rejects.finish()?);
         let mut m = plan.manifest(outputs, counts);
         m.summary = serde_json::json!({"from": path.display().to_string(), "requests": 0});
         m.write(&self.out_dir)?;
@@ -278,7 +291,11 @@ impl Stage for SummarizeStage {
     }
 
     fn outputs(&self) -> Vec<Output> {
-        SPLITS.iter().map(|f| Output::File((*f).into())).collect()
+        let mut out: Vec<Output> = SPLITS.iter().map(|f| Output::File((*f).into())).collect();
+        if self.config.from.is_some() {
+            out.push(Output::File(REJECTS.into()));
+        }
+        out
     }
 
     fn run(&self, plan: &Plan) -> Result<Manifest> {
@@ -324,6 +341,23 @@ impl Stage for SummarizeStage {
 
     fn summary(&self, m: &Manifest) -> String {
         let s = &m.summary;
+        if let Some(from) = s["from"].as_str() {
+            let reasons: Vec<String> = m
+                .counts
+                .rejected_by_reason
+                .iter()
+                .map(|(k, v)| format!("{k} {}", obs::thousands(*v)))
+                .collect();
+            return format!(
+                "summarize: {} items with summaries from {from}, {} rows rejected ({}; listed in {}) in {:.1} s -> {}",
+                obs::thousands(m.counts.kept),
+                obs::thousands(m.counts.rejected),
+                if reasons.is_empty() { "none".into() } else { reasons.join(", ") },
+                REJECTS,
+                m.wall_seconds,
+                self.out_dir.display()
+            );
+        }
         format!(
             "summarize: {} items with summaries; {} requests made this run ({} in + {} out tokens, ${:.4}) in {:.1} s -> {}",
             obs::thousands(m.counts.kept),
