@@ -55,6 +55,19 @@ impl Counts {
         }
     }
 
+    /// The rejects by reason for a summary line: `reason 1,234, other 5`, or `none`.
+    pub fn reasons(&self) -> String {
+        if self.rejected_by_reason.is_empty() {
+            return "none".into();
+        }
+        let reasons: Vec<String> = self
+            .rejected_by_reason
+            .iter()
+            .map(|(k, v)| format!("{k} {}", crate::obs::thousands(*v)))
+            .collect();
+        reasons.join(", ")
+    }
+
     /// The invariant every stage keeps: nothing is lost.
     pub fn balanced(&self) -> bool {
         self.rows_in == self.kept + self.rejected
@@ -195,4 +208,22 @@ pub enum ManifestError {
     },
     #[error("{path}: not a valid pricer manifest ({what}); run its stage again")]
     Invalid { path: PathBuf, what: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_read_as_a_summary_line() {
+        let mut c = Counts::default();
+        assert_eq!(c.reasons(), "none");
+        for _ in 0..1234 {
+            c.reject("too_short");
+        }
+        c.reject("not_json");
+        c.keep();
+        assert_eq!(c.reasons(), "not_json 1, too_short 1,234");
+        assert!(c.balanced());
+    }
 }

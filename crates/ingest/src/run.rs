@@ -239,23 +239,13 @@ impl<R: RowRules> Stage for IngestStage<R> {
     }
 
     fn summary(&self, m: &Manifest) -> String {
-        let reasons: Vec<String> = m
-            .counts
-            .rejected_by_reason
-            .iter()
-            .map(|(k, v)| format!("{k} {}", obs::thousands(*v)))
-            .collect();
         format!(
             "ingest: {} files, {} rows in, {} kept, {} rejected ({}) in {:.1} s -> {}",
             m.inputs.len(),
             obs::thousands(m.counts.rows_in),
             obs::thousands(m.counts.kept),
             obs::thousands(m.counts.rejected),
-            if reasons.is_empty() {
-                "none".into()
-            } else {
-                reasons.join(", ")
-            },
+            m.counts.reasons(),
             m.wall_seconds,
             self.out_dir.join(R::ARTIFACT).display()
         )

@@ -342,17 +342,11 @@ impl Stage for SummarizeStage {
     fn summary(&self, m: &Manifest) -> String {
         let s = &m.summary;
         if let Some(from) = s["from"].as_str() {
-            let reasons: Vec<String> = m
-                .counts
-                .rejected_by_reason
-                .iter()
-                .map(|(k, v)| format!("{k} {}", obs::thousands(*v)))
-                .collect();
             return format!(
                 "summarize: {} items with summaries from {from}, {} rows rejected ({}; listed in {}) in {:.1} s -> {}",
                 obs::thousands(m.counts.kept),
                 obs::thousands(m.counts.rejected),
-                if reasons.is_empty() { "none".into() } else { reasons.join(", ") },
+                m.counts.reasons(),
                 REJECTS,
                 m.wall_seconds,
                 self.out_dir.display()
