@@ -38,6 +38,14 @@ pub fn draw(pool: &[u32], keys: &Keys, cfg: &CurateConfig) -> Result<Draw> {
     let hi = prices.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let span = (hi - lo) + 1e-9;
     let factors: Vec<f64> = keys.categories.iter().map(|c| cfg.factor(c)).collect();
+    // The course's dict lookup ignores a name no item has; so does the draw, but a typo
+    // in a category name should not go unseen.
+    for name in cfg.factors.keys().filter(|n| !keys.categories.contains(n)) {
+        tracing::warn!(
+            "[curate] factors names {name:?}, a category no input item has (categories: {})",
+            keys.categories.join(", ")
+        );
+    }
     // The prices become the weights in place (the pool can hold millions).
     let items_at_min_price = prices.iter().filter(|&&p| p == lo).count();
     let mut weights = prices;
@@ -46,6 +54,13 @@ pub fn draw(pool: &[u32], keys: &Keys, cfg: &CurateConfig) -> Result<Draw> {
         *w = p * p * factors[keys.category[i as usize] as usize];
     }
     let weight_sum = pairwise_sum(&weights);
+    if !weight_sum.is_finite() {
+        // numpy's choice refuses it too ("probabilities do not sum to 1").
+        bail!(
+            "the weights sum to {weight_sum} (price squared times the category factors, largest factor {}): lower the factors",
+            pricer_pycompat::float::float_repr(factors.iter().copied().fold(0.0, f64::max))
+        );
+    }
     for w in &mut weights {
         *w /= weight_sum;
     }
@@ -74,4 +89,51 @@ pub fn draw(pool: &[u32], keys: &Keys, cfg: &CurateConfig) -> Result<Draw> {
         rounds,
         shuffled,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(n: usize) -> Keys {
+        Keys {
+            price: (0..n).map(|i| 1.0 + i as f64).collect(),
+            category: (0..n).map(|i| (i % 2) as u16).collect(),
+            categories: vec!["Automotive".into(), "Appliances".into()],
+        }
+    }
+
+    fn config(sample: usize) -> CurateConfig {
+        CurateConfig {
+            sample,
+            train: sample,
+            validation: 0,
+            test: 0,
+            ..CurateConfig::default()
+        }
+    }
+
+    #[test]
+    fn weights_that_overflow_are_refused_with_the_reason() {
+        let pool: Vec<u32> = (0..1000).collect();
+        let mut cfg = config(10);
+        cfg.default_factor = 1e308;
+        let err = draw(&pool, &keys(1000), &cfg).unwrap_err().to_string();
+        assert!(err.contains("the weights sum to inf"), "{err}");
+        assert!(err.contains("largest factor 1e+308"), "{err}");
+    }
+
+    #[test]
+    fn a_sample_above_the_items_with_weight_is_refused() {
+        let pool: Vec<u32> = (0..10).collect();
+        let err = draw(&pool, &keys(10), &config(20)).unwrap_err().to_string();
+        // The cheapest item has weight 0 (its price is the minimum).
+        assert!(
+            err.contains("larger than the 9 items with a non-zero weight (pool 10)"),
+            "{err}"
+        );
+        let d = draw(&pool, &keys(10), &config(9)).unwrap();
+        assert_eq!(d.drawn.len(), 9);
+        assert!(!d.drawn.contains(&0));
+    }
 }
