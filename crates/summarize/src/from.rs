@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Float64Type};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use pricer_core::contain::contain;
@@ -132,24 +132,41 @@ pub fn read(from: &Path, mut emit: impl FnMut(Row) -> Result<()>) -> Result<()> 
     Ok(())
 }
 
-fn string_column<'a>(
-    batch: &'a RecordBatch,
+/// A string column as `LargeUtf8`: plain, large, view and dictionary-encoded strings (as
+/// pandas writes a categorical column) are all read; anything else stops the file.
+fn string_column(
+    batch: &RecordBatch,
     name: &str,
     file: &Path,
     required: bool,
-) -> Result<Option<Vec<Option<&'a str>>>> {
+) -> Result<Option<ArrayRef>> {
     let Some(col) = batch.column_by_name(name) else {
         if required {
             bail!("{}: no column {name}", file.display());
         }
         return Ok(None);
     };
-    Ok(Some(match col.data_type() {
-        DataType::Utf8 => col.as_string::<i32>().iter().collect(),
-        DataType::LargeUtf8 => col.as_string::<i64>().iter().collect(),
-        DataType::Null => vec![None; col.len()],
-        other => bail!("{}: column {name} is {other}, not a string", file.display()),
-    }))
+    let text = |t: &DataType| {
+        matches!(
+            t,
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null
+        )
+    };
+    let readable = match col.data_type() {
+        DataType::Dictionary(_, values) => text(values),
+        t => text(t),
+    };
+    if !readable {
+        bail!(
+            "{}: column {name} is {}, not a string",
+            file.display(),
+            col.data_type()
+        );
+    }
+    Ok(Some(
+        arrow::compute::cast(col, &DataType::LargeUtf8)
+            .with_context(|| format!("{}: column {name} cannot be read as text", file.display()))?,
+    ))
 }
 
 fn float_column(
@@ -209,21 +226,23 @@ fn batch_rows(
     let category = string_column(batch, "category", file, false)?;
     let full = string_column(batch, "full", file, false)?;
     let weight = float_column(batch, "weight", file, false)?;
+    let cell = |c: &ArrayRef, i: usize| {
+        let c = c.as_string::<i64>();
+        c.is_valid(i).then(|| c.value(i).to_owned())
+    };
+    let text = |c: &Option<ArrayRef>, i| c.as_ref().and_then(|c| cell(c, i)).unwrap_or_default();
     Ok((0..batch.num_rows())
         .map(|i| {
             let reject = |reason| Reject::new(file, "row", first + i as u64 + 1, reason);
-            let text = |c: &Option<Vec<Option<&str>>>| {
-                c.as_ref().and_then(|c| c[i]).unwrap_or_default().to_owned()
-            };
-            let summary = summary[i].ok_or_else(|| reject("summary_missing"))?;
+            let summary = cell(&summary, i).ok_or_else(|| reject("summary_missing"))?;
             let price = price[i].ok_or_else(|| reject("price_missing"))?;
             Ok(SummarizedItem {
-                title: text(&title),
-                category: text(&category),
+                title: text(&title, i),
+                category: text(&category, i),
                 price: finite(price, || reject("price_not_finite"))?,
-                full: text(&full),
+                full: text(&full, i),
                 weight: weight.as_ref().and_then(|w| w[i]).unwrap_or(0.0),
-                summary: summary.to_owned(),
+                summary,
             })
         })
         .collect())

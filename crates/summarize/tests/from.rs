@@ -5,7 +5,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray};
+use arrow::array::{ArrayRef, DictionaryArray, Float64Array, RecordBatch, StringArray};
+use arrow::datatypes::Int32Type;
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
 use pricer_summarize::from::{self, Reject, Row};
@@ -93,8 +94,13 @@ fn write_parquet(path: &Path, n: usize, null_summary: usize, nan: usize) {
         .map(|i| if i == nan { f64::NAN } else { i as f64 + 0.25 })
         .collect();
     let title: Vec<String> = (0..n).map(|i| format!("Item {i}")).collect();
+    // A categorical column, as pandas writes one: dictionary-encoded strings.
+    let category: DictionaryArray<Int32Type> = (0..n)
+        .map(|i| ["Electronics", "Appliances"][i % 2])
+        .collect();
     let batch = RecordBatch::try_from_iter([
         ("title", Arc::new(StringArray::from(title)) as ArrayRef),
+        ("category", Arc::new(category) as ArrayRef),
         ("price", Arc::new(Float64Array::from(price)) as ArrayRef),
         ("summary", Arc::new(StringArray::from(summary)) as ArrayRef),
     ])
@@ -132,8 +138,36 @@ fn null_and_non_finite_parquet_rows_are_rejects_numbered_across_batches() {
     assert_eq!(r.place, "row");
     let (split, item) = rows[2499].as_ref().unwrap();
     assert_eq!(
-        (*split, item.title.as_str(), item.price),
-        (1, "Item 2499", 2499.25)
+        (
+            *split,
+            item.title.as_str(),
+            item.category.as_str(),
+            item.price
+        ),
+        (1, "Item 2499", "Appliances", 2499.25)
+    );
+}
+
+#[test]
+fn a_column_of_the_wrong_type_stops_the_file_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("test-00000-of-00001.parquet");
+    let batch = RecordBatch::try_from_iter([
+        (
+            "summary",
+            Arc::new(Float64Array::from(vec![1.0])) as ArrayRef,
+        ),
+        ("price", Arc::new(Float64Array::from(vec![2.0])) as ArrayRef),
+    ])
+    .unwrap();
+    let mut w =
+        ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let err = format!("{:#}", rows(&path).unwrap_err());
+    assert!(
+        err.contains("test-00000-of-00001.parquet: column summary is Float64, not a string"),
+        "{err}"
     );
 }
 
