@@ -5,7 +5,9 @@ bundled tokenizer.json cut to its first 2,000 tokens (and the merges and added t
 among them), small enough for a thousand executions a second and still in its shape (the
 `compiled` target edits the compiled forms of two of them).
 corpus/artifact: the artifacts of the fixture runs, when `cargo xtask pipeline` (and its
-v2-fixtures config) have run at the top of the checkout.
+v2-fixtures config) have run at the top of the checkout. corpus/summaries: the V2 golden
+prompts' inputs as JSON lines with a split, and (with pyarrow, e.g. the CI venv's python)
+the same rows as a Parquet file in the published items_lite columns.
 """
 import json
 import pathlib
@@ -72,9 +74,39 @@ def artifacts():
     return copied
 
 
+def summaries():
+    out = HERE / "corpus/summaries"
+    out.mkdir(parents=True, exist_ok=True)
+    golden = ROOT / "fixtures/golden/v2/prompts/prompts-input.jsonl.zst"
+    lines = subprocess.run(["zstd", "-dc", golden], check=True, capture_output=True).stdout
+    rows = [json.loads(line) for line in lines.splitlines()][:40]
+    splits = ["train", "validation", "test"]
+    text = "".join(
+        json.dumps({"split": splits[i % 3], "price": r["price"], "summary": r["summary"]}) + "\n"
+        for i, r in enumerate(rows)
+    )
+    (out / "rows.jsonl").write_text(text)
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        return "rows.jsonl (no pyarrow: no Parquet seed)"
+    table = pa.table({
+        "title": [f"Item {i}" for i in range(len(rows))],
+        "category": pa.array(["Electronics", "Appliances"] * (len(rows) // 2)).dictionary_encode(),
+        "price": [r["price"] for r in rows],
+        "full": [r["summary"][:50] for r in rows],
+        "weight": [1.0] * len(rows),
+        "summary": [r["summary"] for r in rows],
+    })
+    pq.write_table(table, out / "items.parquet", row_group_size=16)
+    return "rows.jsonl, items.parquet"
+
+
 if __name__ == "__main__":
     (HERE / "corpus/compiled").mkdir(parents=True, exist_ok=True)  # grown from no seeds
     print(f"row: {rows()} lines")
     print(f"tokenizer_json: {', '.join(tokenizers())}")
     n = artifacts()
     print(f"artifact: {n} of 5 files" + ("" if n == 5 else " (run the fixture pipelines first)"))
+    print(f"summaries: {summaries()}")
