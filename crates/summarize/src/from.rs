@@ -75,18 +75,10 @@ impl Reject {
         self
     }
 
-    /// Its `rejects.jsonl` line, without the newline: ingest's shape and key order
-    /// (`row` in place of `line` for Parquet rows).
-    pub fn line(&self) -> String {
-        let quote = |s: &str| serde_json::Value::from(s).to_string();
-        format!(
-            "{{\"file\":{},\"{}\":{},\"reason\":{},\"detail\":{}}}",
-            quote(&self.file),
-            self.place,
-            self.at,
-            quote(self.reason),
-            quote(&self.detail)
-        )
+    /// Its `rejects.jsonl` line: V1 ingest's form (serde_json, compact, keys sorted),
+    /// with `row` in place of `line` for Parquet rows.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({"file": self.file, self.place: self.at, "reason": self.reason, "detail": self.detail})
     }
 }
 

@@ -233,7 +233,7 @@ impl SummarizeStage {
                 }
                 Err(r) => {
                     counts.reject(r.reason);
-                    rejects.write_line(&r.line())?;
+                    rejects.write_value(&r.json())?;
                 }
             }
             Ok(())

@@ -74,9 +74,9 @@ fn bad_json_lines_are_rejects_with_line_and_reason_and_the_rest_is_read() {
 
     let first = rows[1].as_ref().unwrap_err();
     assert_eq!(
-        first.line(),
+        first.json().to_string(),
         format!(
-            r#"{{"file":{:?},"line":2,"reason":"price_not_finite","detail":"price NaN"}}"#,
+            r#"{{"detail":"price NaN","file":{:?},"line":2,"reason":"price_not_finite"}}"#,
             path.display().to_string()
         )
     );
