@@ -65,6 +65,9 @@ pub struct FakeOpenAi {
     pub delay_ms: Arc<AtomicU64>,
     /// While set, batches stay in progress.
     pub hold_batches: Arc<AtomicBool>,
+    /// While set, a completed batch's output file has its second line cut in half (as an
+    /// interrupted copy leaves it).
+    pub tear_results: Arc<AtomicBool>,
 }
 
 impl FakeOpenAi {
@@ -110,6 +113,7 @@ pub fn start() -> FakeOpenAi {
     let hard_failures = Arc::new(AtomicBool::new(false));
     let delay_ms = Arc::new(AtomicU64::new(0));
     let hold_batches = Arc::new(AtomicBool::new(false));
+    let tear_results = Arc::new(AtomicBool::new(false));
     let (c, a, u, b, hf, d) = (
         chat_requests.clone(),
         answered.clone(),
@@ -119,6 +123,7 @@ pub fn start() -> FakeOpenAi {
         delay_ms.clone(),
     );
     let hold = hold_batches.clone();
+    let tear = tear_results.clone();
     let server = serve(move |req| {
         let path = req.path.split('?').next().unwrap_or("");
         match (req.method.as_str(), path) {
@@ -220,10 +225,14 @@ pub fn start() -> FakeOpenAi {
                         String::from_utf8(s.files.get(&input).cloned().unwrap_or_default())
                             .unwrap_or_default();
                     let mut out = String::new();
-                    for line in requests.lines() {
+                    for (n, line) in requests.lines().enumerate() {
                         let r: Value = serde_json::from_str(line).unwrap_or(Value::Null);
                         let body = completion(&user_of(&r["body"]));
-                        out.push_str(&json!({"id": "batch_req", "custom_id": r["custom_id"], "response": {"status_code": 200, "request_id": "r", "body": body}, "error": null}).to_string());
+                        let mut answer = json!({"id": "batch_req", "custom_id": r["custom_id"], "response": {"status_code": 200, "request_id": "r", "body": body}, "error": null}).to_string();
+                        if n == 1 && tear.load(Ordering::SeqCst) {
+                            answer.truncate(answer.len() / 2);
+                        }
+                        out.push_str(&answer);
                         out.push('\n');
                     }
                     let out_id = format!("file-out-{id}");
@@ -254,5 +263,6 @@ pub fn start() -> FakeOpenAi {
         hard_failures,
         delay_ms,
         hold_batches,
+        tear_results,
     }
 }

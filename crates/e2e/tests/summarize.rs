@@ -323,6 +323,87 @@ fn batch_mode_submits_once_even_across_a_kill() {
 }
 
 #[test]
+fn a_torn_results_line_is_skipped_and_its_request_made_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let curate = curated(dir.path());
+    let unique: HashSet<String> = texts(&curate).into_iter().collect();
+    let api = start();
+    api.tear_results.store(true, Ordering::SeqCst);
+    let (out, cache) = (dir.path().join("summarize"), dir.path().join("cache"));
+    let args = summarize_args(
+        &api,
+        &curate,
+        &out,
+        &cache,
+        &["--mode", "batch", "--batch-size", "50", "--poll-s", "0"],
+    );
+    let files = unique.len().div_ceil(50) as u64;
+    // One line torn in each output file: those items stay unanswered, the rest is kept.
+    let o = summarize(&args);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("1 unreadable lines skipped (line 2: not JSON"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "{files} items have no summary yet (not answered yet)"
+        )),
+        "{err}"
+    );
+    assert_eq!(cached(&cache), unique.len() - files as usize);
+    // The next run submits exactly the torn ones, once, in one new file.
+    api.tear_results.store(false, Ordering::SeqCst);
+    let o = summarize(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(api.uploads.load(Ordering::SeqCst), files + 1);
+    let batches = cache.join("batches");
+    let newest = std::fs::read_dir(&batches)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("requests-")
+                && !p.to_string_lossy().ends_with(".state.json")
+        })
+        .map(|p| std::fs::read_to_string(p).unwrap().lines().count())
+        .min();
+    assert_eq!(newest, Some(files as usize));
+    check_summaries(&curate, &out);
+}
+
+#[test]
+fn a_results_file_of_another_kind_stops_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let curate = curated(dir.path());
+    let api = start();
+    let (out, cache) = (dir.path().join("summarize"), dir.path().join("cache"));
+    let results = dir.path().join("not-results.jsonl");
+    std::fs::write(&results, "{\"custom_id\": \"request-1\"}\nnot json\n").unwrap();
+    let mut args = summarize_args(
+        &api,
+        &curate,
+        &out,
+        &cache,
+        &["--mode", "batch", "--no-submit"],
+    );
+    args.extend(["--results".into(), results.clone().into()]);
+    let o = summarize(&args);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains(&format!(
+            "{}: not a batch results file of this cache (line 1: no custom_id of this cache's form)",
+            results.display()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
 fn request_files_uploaded_by_hand_and_their_results_complete_the_run() {
     let dir = tempfile::tempdir().unwrap();
     let curate = curated(dir.path());

@@ -11,7 +11,7 @@
 
 use std::collections::HashSet;
 use std::fs;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -22,7 +22,10 @@ use serde_json::{json, Value};
 use crate::cache::Cache;
 use crate::config::SummarizeConfig;
 use crate::online::Job;
-use crate::request::{body, parse_completion, Failure, Key};
+use crate::request::{body, parse_completion, Answer, Failure, Key};
+
+/// The largest Files/Batches API answer read (result files are streamed to disk instead).
+const MAX_ANSWER_BYTES: u64 = 16 << 20;
 
 const TERMINAL: [&str; 4] = ["completed", "failed", "expired", "cancelled"];
 
@@ -131,44 +134,75 @@ pub fn write_requests(
 }
 
 /// Reads a Batch API result or error file into the cache; returns the failures in it.
+///
+/// A line that cannot be read (torn by an interrupted copy, or not JSON) is skipped with
+/// a warning: its request stays unanswered, so it is listed and asked again on the next
+/// run. Stopping at it instead would leave a submitted batch unfinishable, since every
+/// rerun downloads the same file. A file with no usable line at all is the wrong file.
 pub fn ingest_results(path: &Path, cache: &mut Cache) -> Result<Vec<(Key, Failure)>> {
     let f = fs::File::open(path)
         .with_context(|| format!("{}: cannot read the batch results", path.display()))?;
     let mut failures = Vec::new();
-    for (n, line) in BufReader::new(f).lines().enumerate() {
+    let (mut used, mut unreadable) = (0u64, Vec::new());
+    for (n, line) in BufReader::new(f).split(b'\n').enumerate() {
         let line = line.with_context(|| format!("{}: cannot read", path.display()))?;
-        if line.trim().is_empty() {
+        if line.trim_ascii().is_empty() {
             continue;
         }
-        let v: Value = serde_json::from_str(&line)
-            .with_context(|| format!("{}: line {} is not JSON", path.display(), n + 1))?;
-        let Some(key) = v["custom_id"].as_str().and_then(Key::from_hex) else {
-            bail!(
-                "{}: line {} has no custom_id of this cache's form",
-                path.display(),
-                n + 1
-            );
+        let (key, outcome) = match result_line(&line) {
+            Ok(r) => r,
+            Err(why) => {
+                unreadable.push((n + 1, why));
+                continue;
+            }
         };
-        let status = v["response"]["status_code"].as_u64();
-        let outcome = match status {
-            Some(200) => parse_completion(&v["response"]["body"]),
-            Some(code) => Err(Failure::new(format!(
-                "HTTP {code} in the batch: {}",
-                v["response"]["body"]["error"]["message"]
-                    .as_str()
-                    .unwrap_or("")
-            ))),
-            None => Err(Failure::new(format!(
-                "batch error: {}",
-                v["error"]["message"].as_str().unwrap_or("no response")
-            ))),
-        };
+        used += 1;
         match outcome {
             Ok(a) => cache.put(key, &a)?,
             Err(f) => failures.push((key, f)),
         }
     }
+    if let Some((line, why)) = unreadable.first() {
+        if used == 0 {
+            bail!(
+                "{}: not a batch results file of this cache (line {line}: {why})",
+                path.display()
+            );
+        }
+        eprintln!(
+            "summarize: warning: {}: {} unreadable lines skipped (line {line}: {why}); \
+             their requests stay unanswered and are asked again on the next run",
+            path.display(),
+            unreadable.len()
+        );
+    }
     Ok(failures)
+}
+
+/// What a batch said about one request.
+type Outcome = std::result::Result<Answer, Failure>;
+
+/// One line of a result or error file: the request's key and its answer or failure.
+fn result_line(line: &[u8]) -> std::result::Result<(Key, Outcome), String> {
+    let v: Value = serde_json::from_slice(line).map_err(|e| format!("not JSON: {e}"))?;
+    let key = v["custom_id"]
+        .as_str()
+        .and_then(Key::from_hex)
+        .ok_or("no custom_id of this cache's form")?;
+    let outcome = match v["response"]["status_code"].as_u64() {
+        Some(200) => parse_completion(&v["response"]["body"]),
+        Some(code) => Err(Failure::new(format!(
+            "HTTP {code} in the batch: {}",
+            v["response"]["body"]["error"]["message"]
+                .as_str()
+                .unwrap_or("")
+        ))),
+        None => Err(Failure::new(format!(
+            "batch error: {}",
+            v["error"]["message"].as_str().unwrap_or("no response")
+        ))),
+    };
+    Ok((key, outcome))
 }
 
 /// The Batch API of an OpenAI-compatible endpoint.
@@ -203,7 +237,24 @@ impl Api {
         what: &str,
     ) -> Result<Value> {
         match r {
-            Ok(resp) => Ok(resp.into_json()?),
+            Ok(resp) => {
+                // The answers read here are small objects; a body without end (a proxy's
+                // page, a broken server) must not take the memory of the machine.
+                let mut body = Vec::new();
+                resp.into_reader()
+                    .take(MAX_ANSWER_BYTES + 1)
+                    .read_to_end(&mut body)
+                    .with_context(|| format!("{}: {what}: reading the answer", self.base))?;
+                if body.len() as u64 > MAX_ANSWER_BYTES {
+                    bail!(
+                        "{}: {what}: the answer is larger than {} MiB",
+                        self.base,
+                        MAX_ANSWER_BYTES >> 20
+                    );
+                }
+                serde_json::from_slice(&body)
+                    .with_context(|| format!("{}: {what}: the answer is not JSON", self.base))
+            }
             Err(ureq::Error::Status(code, resp)) => bail!(
                 "{}: {what}: HTTP {code}: {}",
                 self.base,
