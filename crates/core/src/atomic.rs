@@ -18,12 +18,11 @@ use std::path::{Path, PathBuf};
 
 /// An I/O error and the file it happened to.
 #[derive(Debug, thiserror::Error)]
-#[error("{path}: cannot {action}: {source}")]
+#[error("{path}: cannot {action}: {error}")]
 pub struct FileError {
     pub path: PathBuf,
     pub action: &'static str,
-    #[source]
-    pub source: io::Error,
+    pub error: io::Error,
 }
 
 impl FileError {
@@ -31,7 +30,7 @@ impl FileError {
         FileError {
             path: path.into(),
             action,
-            source,
+            error: source,
         }
     }
 

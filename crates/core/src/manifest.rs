@@ -171,11 +171,11 @@ impl Manifest {
         let path = Self::path_in(dir);
         let text = fs::read_to_string(&path).map_err(|source| ManifestError::Io {
             path: path.clone(),
-            source,
+            error: source,
         })?;
         let m: Manifest = serde_json::from_str(&text).map_err(|source| ManifestError::Parse {
             path: path.clone(),
-            source,
+            error: source,
         })?;
         if let Some(s) = &m.shard {
             if s.index >= s.count {
@@ -194,17 +194,17 @@ impl Manifest {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error(transparent)]
     Write(#[from] crate::atomic::FileError),
-    #[error("{path}: not a pricer manifest: {source}")]
+    #[error("{path}: not a pricer manifest: {error}")]
     Parse {
         path: PathBuf,
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
     #[error("{path}: not a valid pricer manifest ({what}); run its stage again")]
     Invalid { path: PathBuf, what: String },

@@ -28,7 +28,11 @@ pub(crate) fn download(
 ) -> Result<(), HubError> {
     let io = |path: &Path| {
         let (file, path) = (Box::new(file.clone()), path.to_owned());
-        move |source| HubError::Io { file, path, source }
+        move |source| HubError::Io {
+            file,
+            path,
+            error: source,
+        }
     };
     let lock_path = cache.lock(&meta.etag);
     create_parent(&lock_path).map_err(io(&lock_path))?;
@@ -74,7 +78,7 @@ fn fetch_into(hub: &Hub, file: &RepoFile, meta: &Meta, path: &Path) -> Result<()
     let io = |source| HubError::Io {
         file: Box::new(file.clone()),
         path: path.to_owned(),
-        source,
+        error: source,
     };
     let out = OpenOptions::new()
         .create(true)
@@ -179,7 +183,7 @@ fn stream(
         Failure::Final(HubError::Io {
             file: Box::new(file.clone()),
             path: partial_path.clone(),
-            source,
+            error: source,
         })
     };
     let mut req = agent.get(&meta.location).set("Accept-Encoding", "identity");

@@ -64,7 +64,11 @@ pub(crate) fn get(hub: &Hub, file: &RepoFile) -> Result<PathBuf, HubError> {
     };
     let io = |path: &Path| {
         let (file, path) = (Box::new(file.clone()), path.to_owned());
-        move |source| HubError::Io { file, path, source }
+        move |source| HubError::Io {
+            file,
+            path,
+            error: source,
+        }
     };
     let pointer = cache.pointer(&meta.commit, &file.path);
     cache

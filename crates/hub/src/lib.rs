@@ -106,11 +106,11 @@ pub enum HubError {
     },
     #[error("{file}: the downloaded bytes are not the Hub's ({why}); the partial download was removed, run again to download it afresh")]
     Corrupt { file: Box<RepoFile>, why: String },
-    #[error("{file}: {path}: {source}")]
+    #[error("{file}: {path}: {error}")]
     Io {
         file: Box<RepoFile>,
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 

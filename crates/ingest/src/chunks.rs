@@ -68,7 +68,7 @@ impl Chunks {
                             .finish()
                             .map_err(|source| SourceError::Io {
                                 path: input.path.clone(),
-                                source,
+                                error: source,
                             })?;
                     return Ok(Some(Piece::FileDone {
                         file,
@@ -80,7 +80,7 @@ impl Chunks {
                     return Err(match input.compression {
                         Compression::None => SourceError::Io {
                             path: input.path.clone(),
-                            source: e,
+                            error: e,
                         },
                         _ => SourceError::Decompress {
                             path: input.path.clone(),

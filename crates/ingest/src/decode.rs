@@ -85,7 +85,7 @@ pub fn open(input: &InputFile) -> Result<Decoded, SourceError> {
     let path = &input.path;
     let io_err = |source| SourceError::Io {
         path: path.clone(),
-        source,
+        error: source,
     };
     let mut head = [0u8; 4];
     let mut probe = File::open(path).map_err(io_err)?;

@@ -23,8 +23,8 @@ pub struct InputFile {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
+    #[error("{path}: {error}")]
+    Io { path: PathBuf, error: io::Error },
     #[error("{path}: not a raw metadata file (expected a name ending in .jsonl, .jsonl.gz or .jsonl.zst)")]
     NotMetadata { path: PathBuf },
     #[error("{path}: no .jsonl, .jsonl.gz or .jsonl.zst files in this folder")]
@@ -100,13 +100,13 @@ pub fn resolve(paths: &[PathBuf]) -> Result<Vec<InputFile>, SourceError> {
     for path in paths {
         let meta = std::fs::metadata(path).map_err(|source| SourceError::Io {
             path: path.clone(),
-            source,
+            error: source,
         })?;
         if meta.is_dir() {
             let mut names: Vec<PathBuf> = std::fs::read_dir(path)
                 .map_err(|source| SourceError::Io {
                     path: path.clone(),
-                    source,
+                    error: source,
                 })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.is_file() && compression_of(p).is_some())

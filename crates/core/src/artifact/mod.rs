@@ -50,8 +50,8 @@ pub trait Record: Serialize + DeserializeOwned {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ArtifactError {
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
+    #[error("{path}: {error}")]
+    Io { path: PathBuf, error: io::Error },
     #[error(transparent)]
     File(#[from] crate::atomic::FileError),
     #[error("{path}: not a pricer artifact (bad magic); was it written by another tool?")]
@@ -70,11 +70,11 @@ pub enum ArtifactError {
     Corrupt { path: PathBuf, what: String },
     #[error("{path}: content digest mismatch (the file was modified or damaged); delete it and re-run the stage that wrote it")]
     DigestMismatch { path: PathBuf },
-    #[error("{path}: record {index}: cannot encode: {source}")]
+    #[error("{path}: record {index}: cannot encode: {error}")]
     Encode {
         path: PathBuf,
         index: u64,
-        source: postcard::Error,
+        error: postcard::Error,
     },
     #[error("{path}: record {index} takes {bytes} bytes, more than the {MAX_RECORD_BYTES} an artifact record may hold")]
     TooLarge {
@@ -87,7 +87,7 @@ pub enum ArtifactError {
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ArtifactError + '_ {
     move |source| ArtifactError::Io {
         path: path.to_owned(),
-        source,
+        error: source,
     }
 }
 

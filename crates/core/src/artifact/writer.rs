@@ -110,7 +110,7 @@ fn compress(
     // The writer was dropped unfinished: `body` takes the temporary file with it.
     Err(ArtifactError::Io {
         path,
-        source: std::io::Error::other("abandoned before it was finished"),
+        error: std::io::Error::other("abandoned before it was finished"),
     })
 }
 
@@ -161,7 +161,7 @@ impl<T: Record> ArtifactWriter<T> {
                 ArtifactError::Encode {
                     path: self.path.clone(),
                     index: self.count,
-                    source,
+                    error: source,
                 }
             })?;
         let len = self.scratch.len();
@@ -235,7 +235,7 @@ impl<T: Record> ArtifactWriter<T> {
             Err(e) => e,
             Ok(_) => ArtifactError::Io {
                 path: self.path.clone(),
-                source: std::io::Error::other("the compressing thread stopped early"),
+                error: std::io::Error::other("the compressing thread stopped early"),
             },
         })
     }
