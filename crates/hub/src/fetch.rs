@@ -30,6 +30,12 @@ pub(crate) enum Failure {
 }
 
 pub(crate) fn get(hub: &Hub, file: &RepoFile) -> Result<PathBuf, HubError> {
+    if let Some(why) = crate::names::problem(file) {
+        return Err(HubError::BadName {
+            file: Box::new(file.clone()),
+            why,
+        });
+    }
     let cache = RepoCache::new(&hub.env.cache_dir, file);
     if is_commit(&file.revision) {
         let pointer = cache.pointer(&file.revision, &file.path);

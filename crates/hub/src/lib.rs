@@ -6,6 +6,7 @@ mod cache;
 mod download;
 mod env;
 mod fetch;
+mod names;
 mod verify;
 
 use std::path::PathBuf;
@@ -75,6 +76,8 @@ impl std::fmt::Display for RepoFile {
 /// Why a file could not be had. Every message names the repo and the file.
 #[derive(Debug, thiserror::Error)]
 pub enum HubError {
+    #[error("{file}: {why}")]
+    BadName { file: Box<RepoFile>, why: String },
     #[error("{file}: not in the Hugging Face cache ({cache}) and HF_HUB_OFFLINE is set; run once without HF_HUB_OFFLINE to download it")]
     NotCached { file: Box<RepoFile>, cache: PathBuf },
     #[error("{file}: {what} not found on the Hub (HTTP {status} from {url}){hint}")]
