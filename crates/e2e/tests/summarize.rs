@@ -255,22 +255,60 @@ fn failures_are_listed_never_written_and_retried_on_the_next_run() {
     check_summaries(&curate, &out);
 }
 
+/// A batch-mode run of 50 requests per file, polling without pause, over the fixtures.
+struct BatchRun {
+    _dir: tempfile::TempDir,
+    api: FakeOpenAi,
+    curate: PathBuf,
+    out: PathBuf,
+    cache: PathBuf,
+    args: Vec<std::ffi::OsString>,
+    /// Request files the distinct texts make.
+    files: u64,
+    /// Distinct texts.
+    unique: usize,
+}
+
+impl BatchRun {
+    fn new() -> BatchRun {
+        let dir = tempfile::tempdir().unwrap();
+        let curate = curated(dir.path());
+        let unique = texts(&curate).into_iter().collect::<HashSet<_>>().len();
+        let api = start();
+        let (out, cache) = (dir.path().join("summarize"), dir.path().join("cache"));
+        let args = summarize_args(
+            &api,
+            &curate,
+            &out,
+            &cache,
+            &["--mode", "batch", "--batch-size", "50", "--poll-s", "0"],
+        );
+        BatchRun {
+            _dir: dir,
+            api,
+            curate,
+            out,
+            cache,
+            args,
+            files: unique.div_ceil(50) as u64,
+            unique,
+        }
+    }
+}
+
 #[test]
 fn batch_mode_submits_once_even_across_a_kill() {
-    let dir = tempfile::tempdir().unwrap();
-    let curate = curated(dir.path());
-    let unique: HashSet<String> = texts(&curate).into_iter().collect();
-    let api = start();
+    let BatchRun {
+        _dir,
+        api,
+        curate,
+        out,
+        cache: _,
+        args,
+        files,
+        unique: _,
+    } = BatchRun::new();
     api.hold_batches.store(true, Ordering::SeqCst);
-    let (out, cache) = (dir.path().join("summarize"), dir.path().join("cache"));
-    let args = summarize_args(
-        &api,
-        &curate,
-        &out,
-        &cache,
-        &["--mode", "batch", "--batch-size", "50", "--poll-s", "0"],
-    );
-    let files = unique.len().div_ceil(50) as u64;
     // Killed while polling: every file was uploaded and batched once.
     let mut child = Command::new(bin("pricer-summarize"))
         .args(&args)
@@ -324,20 +362,17 @@ fn batch_mode_submits_once_even_across_a_kill() {
 
 #[test]
 fn a_torn_results_line_is_skipped_and_its_request_made_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let curate = curated(dir.path());
-    let unique: HashSet<String> = texts(&curate).into_iter().collect();
-    let api = start();
+    let BatchRun {
+        _dir,
+        api,
+        curate,
+        out,
+        cache,
+        args,
+        files,
+        unique,
+    } = BatchRun::new();
     api.tear_results.store(true, Ordering::SeqCst);
-    let (out, cache) = (dir.path().join("summarize"), dir.path().join("cache"));
-    let args = summarize_args(
-        &api,
-        &curate,
-        &out,
-        &cache,
-        &["--mode", "batch", "--batch-size", "50", "--poll-s", "0"],
-    );
-    let files = unique.len().div_ceil(50) as u64;
     // One line torn in each output file: those items stay unanswered, the rest is kept.
     let o = summarize(&args);
     let err = String::from_utf8_lossy(&o.stderr);
@@ -352,7 +387,7 @@ fn a_torn_results_line_is_skipped_and_its_request_made_again() {
         )),
         "{err}"
     );
-    assert_eq!(cached(&cache), unique.len() - files as usize);
+    assert_eq!(cached(&cache), unique - files as usize);
     // The next run submits exactly the torn ones, once, in one new file.
     api.tear_results.store(false, Ordering::SeqCst);
     let o = summarize(&args);
