@@ -44,14 +44,20 @@ struct Failed {
     fatal: bool,
 }
 
+/// The longest `Retry-After` honoured: a server asking for more (or for 1e300 seconds,
+/// which `Duration` cannot even hold) gets its request retried after this.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
+
 /// The wait a 429 asks for (`Retry-After` in seconds), if it says.
 fn retry_after(r: &ureq::Response) -> Option<Duration> {
-    r.header("retry-after")?
-        .trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64)
+    parse_retry_after(r.header("retry-after")?)
+}
+
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    let secs = value.trim().parse::<f64>().ok()?;
+    (secs >= 0.0).then(|| {
+        Duration::try_from_secs_f64(secs).map_or(MAX_RETRY_AFTER, |d| d.min(MAX_RETRY_AFTER))
+    })
 }
 
 fn backoff(cfg: &SummarizeConfig, key: &Key, attempt: u32) -> Duration {
@@ -239,4 +245,22 @@ pub fn run(
         );
     }
     Ok((failures, spent))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_honoured_within_bounds_and_never_panics() {
+        let ms = |v: &str| parse_retry_after(v).map(|d| d.as_millis());
+        assert_eq!(ms("2"), Some(2_000));
+        assert_eq!(ms(" 0.25 "), Some(250));
+        assert_eq!(ms("86400"), Some(600_000));
+        assert_eq!(ms("1e300"), Some(600_000));
+        assert_eq!(ms("inf"), Some(600_000));
+        for not_seconds in ["-1", "NaN", "", "Wed, 21 Oct 2026 07:28:00 GMT"] {
+            assert_eq!(ms(not_seconds), None, "{not_seconds:?}");
+        }
+    }
 }
