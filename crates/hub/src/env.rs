@@ -46,10 +46,14 @@ fn expand_home(p: &str, home: &Path) -> PathBuf {
     }
 }
 
+/// The longest timeout taken from the environment: `1e300` (which `Duration` cannot
+/// hold) or any other "forever" means a day, not a panic or an overflowing deadline.
+const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
 fn seconds(v: Option<String>, default: u64) -> Duration {
     v.and_then(|s| s.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s > 0.0)
-        .map(Duration::from_secs_f64)
+        .filter(|s| *s > 0.0)
+        .map(|s| Duration::try_from_secs_f64(s).map_or(MAX_TIMEOUT, |d| d.min(MAX_TIMEOUT)))
         .unwrap_or(Duration::from_secs(default))
 }
 
@@ -147,6 +151,16 @@ mod tests {
             assert!(!env(&[("HF_HUB_OFFLINE", off)]).offline, "{off}");
         }
         assert!(env(&[("TRANSFORMERS_OFFLINE", "1")]).offline);
+        for (v, want) in [
+            ("1e300", MAX_TIMEOUT),
+            ("inf", MAX_TIMEOUT),
+            ("1000000", MAX_TIMEOUT),
+            ("NaN", Duration::from_secs(10)),
+            ("-3", Duration::from_secs(10)),
+            ("soon", Duration::from_secs(10)),
+        ] {
+            assert_eq!(env(&[("HF_HUB_ETAG_TIMEOUT", v)]).etag_timeout, want, "{v}");
+        }
     }
 
     #[test]
