@@ -1,7 +1,9 @@
 //! JSON-lines files (rejects, traces), written atomically and digested as they are
-//! written, so a stage can declare them as outputs without reading them back.
+//! written, so a stage can declare them as outputs without reading them back; and lines
+//! of files someone else wrote, read with a bound so one endless line cannot take all
+//! memory.
 
-use std::io::Write;
+use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use crate::artifact::ArtifactInfo;
@@ -86,9 +88,91 @@ pub fn file_info(bytes: &[u8]) -> ArtifactInfo {
     }
 }
 
+/// The longest line read from a file pricer did not write (as ingest's raw lines).
+pub const MAX_LINE_BYTES: usize = 256 << 20;
+
+/// What [`read_line_capped`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LineRead {
+    /// No more lines.
+    End,
+    /// A line (with its `\n`, if it had one) is in the buffer.
+    Line,
+    /// A line of this many bytes (its `\n` included) was longer than the bound: it was
+    /// read past, never held; the buffer is empty.
+    TooLong(u64),
+}
+
+/// Reads the next line into `buf` (cleared first), holding at most `max` bytes of it.
+pub fn read_line_capped(
+    input: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> io::Result<LineRead> {
+    buf.clear();
+    let mut skipped: Option<u64> = None;
+    loop {
+        let chunk = match input.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            return Ok(match skipped {
+                Some(n) => LineRead::TooLong(n),
+                None if buf.is_empty() => LineRead::End,
+                None => LineRead::Line,
+            });
+        }
+        let (take, ended) = match memchr::memchr(b'\n', chunk) {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        match &mut skipped {
+            Some(n) => *n += take as u64,
+            None if buf.len() + take > max => {
+                skipped = Some((buf.len() + take) as u64);
+                buf.clear();
+                buf.shrink_to(64 << 10);
+            }
+            None => buf.extend_from_slice(&chunk[..take]),
+        }
+        input.consume(take);
+        if ended {
+            return Ok(match skipped {
+                Some(n) => LineRead::TooLong(n),
+                None => LineRead::Line,
+            });
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_over_the_bound_are_measured_not_held() {
+        // A small reader buffer, so lines cross many fills.
+        let text = b"short\n0123456789abcdef\nexactly10\n\nlast-no-newline".to_vec();
+        let mut r = io::BufReader::with_capacity(4, &text[..]);
+        let mut buf = Vec::new();
+        let mut got = Vec::new();
+        loop {
+            match read_line_capped(&mut r, &mut buf, 10).unwrap() {
+                LineRead::End => break,
+                LineRead::Line => got.push(String::from_utf8(buf.clone()).unwrap()),
+                LineRead::TooLong(n) => {
+                    assert!(buf.is_empty());
+                    got.push(format!("<{n} bytes>"));
+                }
+            }
+        }
+        assert_eq!(
+            got,
+            ["short\n", "<17 bytes>", "exactly10\n", "\n", "<15 bytes>"]
+        );
+    }
 
     #[test]
     fn digest_and_count_match_the_file() {

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use pricer_core::atomic::write_atomic;
+use pricer_core::jsonl::{read_line_capped, LineRead, MAX_LINE_BYTES};
 use serde_json::{json, Value};
 
 use crate::cache::Cache;
@@ -144,15 +145,20 @@ pub fn ingest_results(path: &Path, cache: &mut Cache) -> Result<Vec<(Key, Failur
         .with_context(|| format!("{}: cannot read the batch results", path.display()))?;
     let mut failures = Vec::new();
     let (mut used, mut unreadable) = (0u64, Vec::new());
-    for (n, line) in BufReader::new(f).split(b'\n').enumerate() {
-        let line = line.with_context(|| format!("{}: cannot read", path.display()))?;
-        if line.trim_ascii().is_empty() {
-            continue;
-        }
-        let (key, outcome) = match result_line(&line) {
+    let (mut input, mut line) = (BufReader::new(f), Vec::new());
+    for n in 1.. {
+        let read = read_line_capped(&mut input, &mut line, MAX_LINE_BYTES)
+            .with_context(|| format!("{}: line {n}: cannot read", path.display()))?;
+        let parsed = match read {
+            LineRead::End => break,
+            LineRead::TooLong(bytes) => Err(format!("{bytes} bytes, over {MAX_LINE_BYTES}")),
+            LineRead::Line if line.trim_ascii().is_empty() => continue,
+            LineRead::Line => result_line(&line),
+        };
+        let (key, outcome) = match parsed {
             Ok(r) => r,
             Err(why) => {
-                unreadable.push((n + 1, why));
+                unreadable.push((n, why));
                 continue;
             }
         };

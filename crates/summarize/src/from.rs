@@ -4,7 +4,7 @@
 //! `summary`; the other columns optional).
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -12,6 +12,7 @@ use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Float64Type};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use pricer_core::contain::contain;
+use pricer_core::jsonl::{read_line_capped, LineRead, MAX_LINE_BYTES};
 use pricer_core::SummarizedItem;
 
 /// The split a name means (`val` and `valid` are validation).
@@ -247,19 +248,19 @@ fn read_jsonl(file: &Path, emit: &mut impl FnMut(Row) -> Result<()>) -> Result<(
     let mut lines = BufReader::new(f);
     let mut buf = Vec::new();
     for n in 1.. {
-        buf.clear();
-        if lines
-            .read_until(b'\n', &mut buf)
-            .with_context(|| format!("{}: line {n}: cannot read", file.display()))?
-            == 0
-        {
-            break;
-        }
+        let read = read_line_capped(&mut lines, &mut buf, MAX_LINE_BYTES)
+            .with_context(|| format!("{}: line {n}: cannot read", file.display()))?;
         let reject = |reason| Reject::new(file, "line", n, reason);
-        let row = match std::str::from_utf8(&buf) {
-            Err(e) => Err(reject("not_utf8").detail(e.to_string())),
-            Ok(line) if line.trim().is_empty() => continue,
-            Ok(line) => json_row(line, reject),
+        let row = match read {
+            LineRead::End => break,
+            LineRead::TooLong(bytes) => Err(reject("line_too_long").detail(format!(
+                "line of {bytes} bytes exceeds {MAX_LINE_BYTES} bytes"
+            ))),
+            LineRead::Line => match std::str::from_utf8(&buf) {
+                Err(e) => Err(reject("not_utf8").detail(e.to_string())),
+                Ok(line) if line.trim().is_empty() => continue,
+                Ok(line) => json_row(line, reject),
+            },
         };
         emit(row)?;
     }

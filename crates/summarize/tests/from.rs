@@ -84,6 +84,42 @@ fn bad_json_lines_are_rejects_with_line_and_reason_and_the_rest_is_read() {
     assert_eq!(dev.detail, r#"split "dev""#);
 }
 
+#[test]
+fn a_line_longer_than_the_bound_is_a_reject_and_the_next_line_is_read() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.jsonl");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    writeln!(
+        f,
+        r#"{{"split": "train", "price": 1, "summary": "before"}}"#
+    )
+    .unwrap();
+    // A summary one byte past the bound, in 1 MiB pieces: it is measured, never held.
+    let long = pricer_core::jsonl::MAX_LINE_BYTES + 1;
+    write!(f, r#"{{"split": "train", "price": 2, "summary": ""#).unwrap();
+    let piece = vec![b'x'; 1 << 20];
+    for _ in 0..long.div_ceil(piece.len()) {
+        f.write_all(&piece).unwrap();
+    }
+    writeln!(f, "\"}}").unwrap();
+    writeln!(f, r#"{{"split": "test", "price": 3, "summary": "after"}}"#).unwrap();
+    f.into_inner().unwrap().sync_all().unwrap();
+
+    let rows = rows(&path).unwrap();
+    assert_eq!(reasons(&rows), [(2, "line_too_long")]);
+    let detail = &rows[1].as_ref().unwrap_err().detail;
+    assert!(
+        detail.ends_with("bytes exceeds 268435456 bytes"),
+        "{detail}"
+    );
+    let kept: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| r.as_ref().ok().map(|(_, i)| i.summary.as_str()))
+        .collect();
+    assert_eq!(kept, ["before", "after"]);
+}
+
 /// `n` rows with a null summary at `null_summary` and a NaN price at `nan`, written in
 /// row groups of 300 (the reader hands out batches of 1,024 across them).
 fn write_parquet(path: &Path, n: usize, null_summary: usize, nan: usize) {
