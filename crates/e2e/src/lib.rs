@@ -4,6 +4,7 @@
 pub mod fake_hub;
 pub mod fake_openai;
 pub mod http;
+pub mod summarize_run;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
