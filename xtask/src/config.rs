@@ -235,7 +235,7 @@ impl Default for TokenizerConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ExportConfig {
-    /// Largest Parquet shard, in bytes of row data.
+    /// `datasets`' `max_shard_size`: int(num_bytes / this) + 1 Parquet shards per split.
     pub max_shard_bytes: u64,
 }
 

@@ -69,7 +69,8 @@ fn datasets_and_pyarrow_read_back_every_value() {
     let dir = tempfile::tempdir().unwrap();
     make_run(dir.path());
     let out_dir = dir.path().join("export");
-    export(dir.path(), &[]);
+    // Small shards, so the layout check sees a split cut into several files.
+    export(dir.path(), &["--max-shard-bytes", "100000"]);
     let expected = dir.path().join("expected");
     std::fs::create_dir_all(&expected).unwrap();
     for split in ["train", "test", "validation"] {
@@ -89,6 +90,7 @@ fn datasets_and_pyarrow_read_back_every_value() {
         .arg(root().join("crates/e2e/tests/py/check_export.py"))
         .arg(&out_dir)
         .arg(&expected)
+        .arg("100000")
         .env("HF_DATASETS_OFFLINE", "1")
         .env("HF_HUB_OFFLINE", "1")
         .env("HF_HOME", dir.path().join("hf-home"))

@@ -51,7 +51,7 @@ struct Args {
     /// Output folder (default: RUN/export).
     #[arg(long, short)]
     out: Option<PathBuf>,
-    /// Largest Parquet shard in bytes of row data.
+    /// `datasets`' `max_shard_size`: int(num_bytes / this) + 1 Parquet shards per split.
     #[arg(long, default_value_t = run::DEFAULT_MAX_SHARD_BYTES)]
     max_shard_bytes: u64,
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Reads an exported folder with the real readers and compares every value.
 
-usage: check_export.py EXPORT_DIR EXPECTED_DIR
+usage: check_export.py EXPORT_DIR EXPECTED_DIR MAX_SHARD_BYTES
 EXPECTED_DIR holds <split>.jsonl ({"text", "price"} rows) and items.jsonl (full items),
-dumped by the Rust test from the split and prompt artifacts.
+dumped by the Rust test from the split and prompt artifacts. The card's sizes and the
+shards are checked against what `datasets.push_to_hub` would write (hub_layout.py).
 """
 import json
 import os
@@ -12,7 +13,9 @@ import sys
 import datasets
 import pyarrow.parquet as pq
 
-export_dir, expected_dir = sys.argv[1], sys.argv[2]
+from hub_layout import check_split
+
+export_dir, expected_dir, max_shard_bytes = sys.argv[1], sys.argv[2], int(sys.argv[3])
 hub = os.path.join(export_dir, "hub")
 
 
@@ -38,6 +41,7 @@ for name in splits:
     expected = rows(f"{name}.jsonl")
     check(d.features == want_features, f"{name}: features {d.features}")
     check(d.num_rows == len(expected), f"{name}: {d.num_rows} rows, expected {len(expected)}")
+    check_split(hub, name, want_features, expected, max_shard_bytes, failures)
     got = d.to_list()
     for i, (g, w) in enumerate(zip(got, expected)):
         if g != w:

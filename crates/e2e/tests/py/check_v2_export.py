@@ -5,6 +5,8 @@ compares every value with the stages' artifacts, dumped as JSON lines by the tes
 usage: check_v2_export.py EXPORT_DIR EXPECTED_DIR LITE_TRAIN LITE_VALIDATION LITE_TEST
 EXPECTED_DIR holds <part>/<split>.jsonl for each part present (items_raw, items,
 items_prompts), dumped by `cargo xtask dump` from the curate, summarize and prompts stages.
+The cards' sizes and the shards are checked against what `datasets.push_to_hub` would
+write with its default shard size, which the export's matches (hub_layout.py).
 """
 import json
 import os
@@ -12,6 +14,8 @@ import sys
 
 import datasets
 import pyarrow.parquet as pq
+
+from hub_layout import check_split
 
 export_dir, expected_dir = sys.argv[1], sys.argv[2]
 lite_sizes = list(map(int, sys.argv[3:6]))
@@ -40,6 +44,7 @@ for part, (splits, feats) in PARTS.items():
             want = [{c: row[c] for c in feats} for row in want]
             if lite:
                 want = want[: lite_sizes[k]]
+            check_split(os.path.join(export_dir, folder), split, features, want, 500_000_000, failures)
             d = ds[split]
             if d.features != features:
                 failures.append(f"{folder}/{split}: features {d.features}")
