@@ -138,8 +138,10 @@ struct ItemsPass {
 
 fn read_items(cfg: &AuditStage, recipe: &Encoder) -> Result<ItemsPass> {
     let mut pass = ItemsPass::default();
+    let mut n = 0;
     for (pos, item) in ArtifactReader::<Item>::open(cfg.items_dir.join("items.art"))?.enumerate() {
         let item = item?;
+        n = pos + 1;
         pass.acc.add(&item);
         pass.tally.add(&item);
         if pos < cfg.compare_sample {
@@ -148,6 +150,12 @@ fn read_items(cfg: &AuditStage, recipe: &Encoder) -> Result<ItemsPass> {
         if cfg.views.contains(&pos) {
             pass.views.push((pos, tail(recipe, &item.prompt, 10)?));
         }
+    }
+    for past in cfg.views.iter().filter(|&&v| v >= n) {
+        tracing::warn!(
+            "[audit] items: item {past} is not shown: the run has {n} items (0 to {})",
+            n.saturating_sub(1)
+        );
     }
     Ok(pass)
 }
