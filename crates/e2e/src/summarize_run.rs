@@ -8,7 +8,7 @@ use pricer_core::artifact::ArtifactReader;
 use pricer_core::{RawItem, SummarizedItem};
 
 use crate::fake_openai::{answer_for, start, FakeOpenAi};
-use crate::{fixture, run, run_ok};
+use crate::{bin, fixture, run, run_ok};
 
 /// The fixtures parsed and curated (120 items: 100 / 10 / 10).
 pub fn curated(dir: &Path) -> PathBuf {
@@ -123,44 +123,62 @@ pub fn cached(cache: &Path) -> usize {
         .sum()
 }
 
-/// A batch-mode run of 50 requests per file, polling without pause, over the fixtures.
+/// A batch-mode run over the fixtures against a fresh fake API: submitting (50 requests
+/// per file, polling without pause) or leaving the files to upload by hand.
 pub struct BatchRun {
     /// Holds the run's folder until the test ends.
-    pub _dir: tempfile::TempDir,
+    pub dir: tempfile::TempDir,
     pub api: FakeOpenAi,
     pub curate: PathBuf,
     pub out: PathBuf,
     pub cache: PathBuf,
     pub args: Vec<std::ffi::OsString>,
-    /// Request files the distinct texts make.
+    /// Request files the distinct texts make when submitting.
     pub files: u64,
     /// Distinct texts.
     pub unique: usize,
 }
 
+/// Requests per file when the stage submits.
+const BATCH_SIZE: usize = 50;
+
 impl BatchRun {
-    pub fn start() -> BatchRun {
+    pub fn submitting() -> BatchRun {
+        Self::start(&["--batch-size", "50", "--poll-s", "0"])
+    }
+
+    pub fn by_hand() -> BatchRun {
+        Self::start(&["--no-submit"])
+    }
+
+    fn start(extra: &[&str]) -> BatchRun {
         let dir = tempfile::tempdir().unwrap();
         let curate = curated(dir.path());
         let unique = texts(&curate).into_iter().collect::<HashSet<_>>().len();
         let api = start();
         let (out, cache) = (dir.path().join("summarize"), dir.path().join("cache"));
-        let args = summarize_args(
-            &api,
-            &curate,
-            &out,
-            &cache,
-            &["--mode", "batch", "--batch-size", "50", "--poll-s", "0"],
-        );
+        let mut flags = vec!["--mode", "batch"];
+        flags.extend(extra);
+        let args = summarize_args(&api, &curate, &out, &cache, &flags);
         BatchRun {
-            _dir: dir,
+            dir,
             api,
             curate,
             out,
             cache,
             args,
-            files: unique.div_ceil(50) as u64,
+            files: unique.div_ceil(BATCH_SIZE) as u64,
             unique,
         }
     }
+}
+
+/// The stage started in the background, its output discarded (to be killed).
+pub fn spawn_quiet(args: &[std::ffi::OsString]) -> std::process::Child {
+    std::process::Command::new(bin("pricer-summarize"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
 }

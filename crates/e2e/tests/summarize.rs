@@ -5,11 +5,9 @@
 //! tests/summarize_batch.rs.
 
 use std::collections::HashSet;
-use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use pricer_e2e::bin;
 use pricer_e2e::fake_openai::{fault_of, start, Fault};
 use pricer_e2e::summarize_run::*;
 
@@ -71,12 +69,7 @@ fn a_killed_run_restarts_with_exactly_the_missing_requests() {
     api.delay_ms.store(40, Ordering::SeqCst);
     let (out, cache) = (dir.path().join("summarize"), dir.path().join("cache"));
     let args = summarize_args(&api, &curate, &out, &cache, &["--max-in-flight", "2"]);
-    let mut child = Command::new(bin("pricer-summarize"))
-        .args(&args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_quiet(&args);
     let t = Instant::now();
     while api.answered.load(Ordering::SeqCst) < 40 && t.elapsed() < Duration::from_secs(60) {
         std::thread::sleep(Duration::from_millis(5));

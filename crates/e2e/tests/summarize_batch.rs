@@ -4,18 +4,16 @@
 //! and request files uploaded by hand complete the run with the results given back.
 
 use std::collections::{BTreeSet, HashSet};
-use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use pricer_e2e::bin;
-use pricer_e2e::fake_openai::{answer_for, start};
+use pricer_e2e::fake_openai::answer_for;
 use pricer_e2e::summarize_run::*;
 
 #[test]
 fn batch_mode_submits_once_even_across_a_kill() {
     let BatchRun {
-        _dir,
+        dir: _dir,
         api,
         curate,
         out,
@@ -23,15 +21,10 @@ fn batch_mode_submits_once_even_across_a_kill() {
         args,
         files,
         unique: _,
-    } = BatchRun::start();
+    } = BatchRun::submitting();
     api.hold_batches.store(true, Ordering::SeqCst);
     // Killed while polling: every file was uploaded and batched once.
-    let mut child = Command::new(bin("pricer-summarize"))
-        .args(&args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_quiet(&args);
     let t = Instant::now();
     while api.batches_created.load(Ordering::SeqCst) < files
         && t.elapsed() < Duration::from_secs(60)
@@ -79,7 +72,7 @@ fn batch_mode_submits_once_even_across_a_kill() {
 #[test]
 fn a_torn_results_line_is_skipped_and_its_request_made_again() {
     let BatchRun {
-        _dir,
+        dir: _dir,
         api,
         curate,
         out,
@@ -87,7 +80,7 @@ fn a_torn_results_line_is_skipped_and_its_request_made_again() {
         args,
         files,
         unique,
-    } = BatchRun::start();
+    } = BatchRun::submitting();
     api.tear_results.store(true, Ordering::SeqCst);
     // One line torn in each output file: those items stay unanswered, the rest is kept.
     let o = summarize(&args);
@@ -128,19 +121,9 @@ fn a_torn_results_line_is_skipped_and_its_request_made_again() {
 
 #[test]
 fn a_results_file_of_another_kind_stops_naming_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let curate = curated(dir.path());
-    let api = start();
-    let (out, cache) = (dir.path().join("summarize"), dir.path().join("cache"));
+    let BatchRun { dir, mut args, .. } = BatchRun::by_hand();
     let results = dir.path().join("not-results.jsonl");
     std::fs::write(&results, "{\"custom_id\": \"request-1\"}\nnot json\n").unwrap();
-    let mut args = summarize_args(
-        &api,
-        &curate,
-        &out,
-        &cache,
-        &["--mode", "batch", "--no-submit"],
-    );
     args.extend(["--results".into(), results.clone().into()]);
     let o = summarize(&args);
     let err = String::from_utf8_lossy(&o.stderr);
@@ -156,17 +139,15 @@ fn a_results_file_of_another_kind_stops_naming_it() {
 
 #[test]
 fn request_files_uploaded_by_hand_and_their_results_complete_the_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let curate = curated(dir.path());
-    let api = start();
-    let (out, cache) = (dir.path().join("summarize"), dir.path().join("cache"));
-    let args = summarize_args(
-        &api,
-        &curate,
-        &out,
-        &cache,
-        &["--mode", "batch", "--no-submit"],
-    );
+    let BatchRun {
+        dir,
+        api,
+        curate,
+        out,
+        cache,
+        args,
+        ..
+    } = BatchRun::by_hand();
     let o = summarize(&args);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("request files are ready"));
@@ -198,13 +179,7 @@ fn request_files_uploaded_by_hand_and_their_results_complete_the_run() {
     }
     let results_file = dir.path().join("batch_output.jsonl");
     std::fs::write(&results_file, results).unwrap();
-    let mut args = summarize_args(
-        &api,
-        &curate,
-        &out,
-        &cache,
-        &["--mode", "batch", "--no-submit"],
-    );
+    let mut args = args;
     args.extend(["--results".into(), results_file.into()]);
     let o = summarize(&args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
