@@ -136,29 +136,35 @@ pub fn write_requests(
 
 /// Reads a Batch API result or error file into the cache; returns the failures in it.
 ///
-/// A line that cannot be read (torn by an interrupted copy, or not JSON) is skipped with
-/// a warning: its request stays unanswered, so it is listed and asked again on the next
-/// run. Stopping at it instead would leave a submitted batch unfinishable, since every
-/// rerun downloads the same file. A file with no usable line at all is the wrong file.
+/// A line that cannot be read (torn by an interrupted copy, not JSON, too long) is
+/// skipped with a warning: its request stays unanswered, so it is listed and asked again
+/// on the next run. Stopping at it instead would leave a submitted batch unfinishable,
+/// since every rerun downloads the same file. A file whose lines name only requests of
+/// another cache, and none of this one's, is the wrong file: it stops the run.
 pub fn ingest_results(path: &Path, cache: &mut Cache) -> Result<Vec<(Key, Failure)>> {
     let f = fs::File::open(path)
         .with_context(|| format!("{}: cannot read the batch results", path.display()))?;
     let mut failures = Vec::new();
-    let (mut used, mut unreadable) = (0u64, Vec::new());
+    let (mut used, mut foreign, mut skipped) = (0u64, 0u64, 0u64);
+    let mut first_skipped: Option<(u64, String)> = None;
     let (mut input, mut line) = (BufReader::new(f), Vec::new());
     for n in 1.. {
         let read = read_line_capped(&mut input, &mut line, MAX_LINE_BYTES)
             .with_context(|| format!("{}: line {n}: cannot read", path.display()))?;
         let parsed = match read {
             LineRead::End => break,
-            LineRead::TooLong(bytes) => Err(format!("{bytes} bytes, over {MAX_LINE_BYTES}")),
+            LineRead::TooLong(bytes) => Err(Unreadable::Torn(format!(
+                "{bytes} bytes, over {MAX_LINE_BYTES}"
+            ))),
             LineRead::Line if line.trim_ascii().is_empty() => continue,
             LineRead::Line => result_line(&line),
         };
         let (key, outcome) = match parsed {
             Ok(r) => r,
             Err(why) => {
-                unreadable.push((n, why));
+                foreign += u64::from(matches!(why, Unreadable::Foreign));
+                skipped += 1;
+                first_skipped.get_or_insert_with(|| (n, why.to_string()));
                 continue;
             }
         };
@@ -168,33 +174,50 @@ pub fn ingest_results(path: &Path, cache: &mut Cache) -> Result<Vec<(Key, Failur
             Err(f) => failures.push((key, f)),
         }
     }
-    if let Some((line, why)) = unreadable.first() {
-        if used == 0 {
+    if let Some((line, why)) = first_skipped {
+        if used == 0 && foreign > 0 {
             bail!(
                 "{}: not a batch results file of this cache (line {line}: {why})",
                 path.display()
             );
         }
         eprintln!(
-            "summarize: warning: {}: {} unreadable lines skipped (line {line}: {why}); \
+            "summarize: warning: {}: {skipped} unreadable lines skipped (line {line}: {why}); \
              their requests stay unanswered and are asked again on the next run",
-            path.display(),
-            unreadable.len()
+            path.display()
         );
     }
     Ok(failures)
+}
+
+/// Why a result line gives no answer.
+enum Unreadable {
+    /// Not a whole JSON line: torn, or not JSON at all.
+    Torn(String),
+    /// JSON, but its `custom_id` is not a request key of this cache.
+    Foreign,
+}
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unreadable::Torn(why) => f.write_str(why),
+            Unreadable::Foreign => f.write_str("no custom_id of this cache's form"),
+        }
+    }
 }
 
 /// What a batch said about one request.
 type Outcome = std::result::Result<Answer, Failure>;
 
 /// One line of a result or error file: the request's key and its answer or failure.
-fn result_line(line: &[u8]) -> std::result::Result<(Key, Outcome), String> {
-    let v: Value = serde_json::from_slice(line).map_err(|e| format!("not JSON: {e}"))?;
+fn result_line(line: &[u8]) -> std::result::Result<(Key, Outcome), Unreadable> {
+    let v: Value =
+        serde_json::from_slice(line).map_err(|e| Unreadable::Torn(format!("not JSON: {e}")))?;
     let key = v["custom_id"]
         .as_str()
         .and_then(Key::from_hex)
-        .ok_or("no custom_id of this cache's form")?;
+        .ok_or(Unreadable::Foreign)?;
     let outcome = match v["response"]["status_code"].as_u64() {
         Some(200) => parse_completion(&v["response"]["body"]),
         Some(code) => Err(Failure::new(format!(
