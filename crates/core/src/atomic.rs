@@ -26,11 +26,11 @@ pub struct FileError {
 }
 
 impl FileError {
-    pub fn new(path: impl Into<PathBuf>, action: &'static str, source: io::Error) -> Self {
+    pub fn new(path: impl Into<PathBuf>, action: &'static str, error: io::Error) -> Self {
         FileError {
             path: path.into(),
             action,
-            error: source,
+            error,
         }
     }
 
@@ -39,7 +39,7 @@ impl FileError {
         path: &'p Path,
         action: &'static str,
     ) -> impl FnOnce(io::Error) -> FileError + 'p {
-        move |source| FileError::new(path, action, source)
+        move |error| FileError::new(path, action, error)
     }
 }
 

@@ -169,13 +169,13 @@ impl Manifest {
 
     pub fn read(dir: &Path) -> Result<Manifest, ManifestError> {
         let path = Self::path_in(dir);
-        let text = fs::read_to_string(&path).map_err(|source| ManifestError::Io {
+        let text = fs::read_to_string(&path).map_err(|error| ManifestError::Io {
             path: path.clone(),
-            error: source,
+            error,
         })?;
-        let m: Manifest = serde_json::from_str(&text).map_err(|source| ManifestError::Parse {
+        let m: Manifest = serde_json::from_str(&text).map_err(|error| ManifestError::Parse {
             path: path.clone(),
-            error: source,
+            error,
         })?;
         if let Some(s) = &m.shard {
             if s.index >= s.count {

@@ -28,11 +28,7 @@ pub(crate) fn download(
 ) -> Result<(), HubError> {
     let io = |path: &Path| {
         let (file, path) = (Box::new(file.clone()), path.to_owned());
-        move |source| HubError::Io {
-            file,
-            path,
-            error: source,
-        }
+        move |error| HubError::Io { file, path, error }
     };
     let lock_path = cache.lock(&meta.etag);
     create_parent(&lock_path).map_err(io(&lock_path))?;
@@ -75,10 +71,10 @@ impl Partial {
 }
 
 fn fetch_into(hub: &Hub, file: &RepoFile, meta: &Meta, path: &Path) -> Result<(), HubError> {
-    let io = |source| HubError::Io {
+    let io = |error| HubError::Io {
         file: Box::new(file.clone()),
         path: path.to_owned(),
-        error: source,
+        error,
     };
     let out = OpenOptions::new()
         .create(true)
@@ -179,11 +175,11 @@ fn stream(
     bar: &ProgressBar,
 ) -> Result<bool, Failure> {
     let partial_path = p.path.clone();
-    let io = |source: std::io::Error| {
+    let io = |error: std::io::Error| {
         Failure::Final(HubError::Io {
             file: Box::new(file.clone()),
             path: partial_path.clone(),
-            error: source,
+            error,
         })
     };
     let mut req = agent.get(&meta.location).set("Accept-Encoding", "identity");

@@ -70,11 +70,7 @@ pub(crate) fn get(hub: &Hub, file: &RepoFile) -> Result<PathBuf, HubError> {
     };
     let io = |path: &Path| {
         let (file, path) = (Box::new(file.clone()), path.to_owned());
-        move |source| HubError::Io {
-            file,
-            path,
-            error: source,
-        }
+        move |error| HubError::Io { file, path, error }
     };
     let pointer = cache.pointer(&meta.commit, &file.path);
     cache

@@ -62,14 +62,12 @@ impl Chunks {
                     let file = *file;
                     let (input, _, chunker) = self.current.take().expect("current file");
                     let (digest, bytes) =
-                        chunker
-                            .into_inner()
-                            .into_file()
-                            .finish()
-                            .map_err(|source| SourceError::Io {
+                        chunker.into_inner().into_file().finish().map_err(|error| {
+                            SourceError::Io {
                                 path: input.path.clone(),
-                                error: source,
-                            })?;
+                                error,
+                            }
+                        })?;
                     return Ok(Some(Piece::FileDone {
                         file,
                         digest,

@@ -83,9 +83,9 @@ fn sniff(head: &[u8]) -> &'static str {
 /// Opens an input, checking that its content matches what its name says.
 pub fn open(input: &InputFile) -> Result<Decoded, SourceError> {
     let path = &input.path;
-    let io_err = |source| SourceError::Io {
+    let io_err = |error| SourceError::Io {
         path: path.clone(),
-        error: source,
+        error,
     };
     let mut head = [0u8; 4];
     let mut probe = File::open(path).map_err(io_err)?;

@@ -98,15 +98,15 @@ fn input_file(path: PathBuf) -> Result<InputFile, SourceError> {
 pub fn resolve(paths: &[PathBuf]) -> Result<Vec<InputFile>, SourceError> {
     let mut out = Vec::new();
     for path in paths {
-        let meta = std::fs::metadata(path).map_err(|source| SourceError::Io {
+        let meta = std::fs::metadata(path).map_err(|error| SourceError::Io {
             path: path.clone(),
-            error: source,
+            error,
         })?;
         if meta.is_dir() {
             let mut names: Vec<PathBuf> = std::fs::read_dir(path)
-                .map_err(|source| SourceError::Io {
+                .map_err(|error| SourceError::Io {
                     path: path.clone(),
-                    error: source,
+                    error,
                 })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.is_file() && compression_of(p).is_some())

@@ -85,9 +85,9 @@ pub enum ArtifactError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ArtifactError + '_ {
-    move |source| ArtifactError::Io {
+    move |error| ArtifactError::Io {
         path: path.to_owned(),
-        error: source,
+        error,
     }
 }
 

@@ -157,11 +157,11 @@ impl<T: Record> ArtifactWriter<T> {
         // batch holds earlier records.
         self.scratch.clear();
         self.scratch =
-            postcard::to_extend(record, std::mem::take(&mut self.scratch)).map_err(|source| {
+            postcard::to_extend(record, std::mem::take(&mut self.scratch)).map_err(|error| {
                 ArtifactError::Encode {
                     path: self.path.clone(),
                     index: self.count,
-                    error: source,
+                    error,
                 }
             })?;
         let len = self.scratch.len();
