@@ -88,7 +88,7 @@ pub fn file_info(bytes: &[u8]) -> ArtifactInfo {
     }
 }
 
-/// The longest line read from a file pricer did not write (as ingest's raw lines).
+/// The longest line read from a file pricer did not write (ingest's raw lines too).
 pub const MAX_LINE_BYTES: usize = 256 << 20;
 
 /// What [`read_line_capped`] found.

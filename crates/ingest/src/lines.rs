@@ -4,8 +4,9 @@
 
 use std::io::{self, Read};
 
-/// Lines longer than this are rejected (`line_too_long`) without being held in memory.
-pub const MAX_LINE_BYTES: usize = 256 << 20;
+/// Lines longer than this are rejected (`line_too_long`) without being held in memory:
+/// the bound every reader of files pricer did not write keeps.
+pub use pricer_core::jsonl::MAX_LINE_BYTES;
 
 /// One line of a chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
