@@ -197,7 +197,7 @@ pub struct InputConfig {
     /// Raw metadata files or folders, read in the order given (folders in byte-sorted
     /// file-name order).
     pub paths: Vec<PathBuf>,
-    /// Categories read from `data_dir` as meta_<Category>.jsonl[.gz|.zst], or from the
+    /// Categories read from `data_dir` as `meta_<Category>.jsonl[.gz|.zst]`, or from the
     /// `hub` repo, in this order, after `paths`.
     pub categories: Vec<String>,
     pub data_dir: Option<PathBuf>,

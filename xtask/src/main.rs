@@ -24,15 +24,15 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Task {
     /// Run the recipe's stages (V1: ingest, prompt, split, audit, export; V2: ingest,
-    /// curate, with [summarize] also summarize, prompts and audit, export) into one run folder,
+    /// curate, with a `[summarize]` table also summarize, prompts and audit, export) into one run folder,
     /// skipping stages whose inputs and config are unchanged. Without --config: the
     /// bundled fixtures.
     Pipeline {
         /// A run config (TOML; docs/configuration.md). Default: xtask/configs/fixtures.toml.
         #[arg(long)]
         config: Option<PathBuf>,
-        /// The run folder. Default: runs/default for the bundled fixtures, runs/<config
-        /// name> with --config (runs/classic for classic.toml).
+        /// The run folder. Default: runs/default for the bundled fixtures, runs/NAME
+        /// with --config NAME.toml (runs/classic for classic.toml).
         #[arg(long)]
         out: Option<PathBuf>,
         /// Worker threads (default: one per core). Output bytes do not depend on it.

@@ -58,7 +58,7 @@ struct Word<'a> {
 /// after the substitution and strip the words are joined by single spaces, so
 /// `replace(" ,", ",")` glues every word that starts with a comma to the one before it,
 /// and the two comma replacements only shorten runs of commas (a run of n becomes
-/// [`tidy_run`]`(n)`). What is left is the split on spaces and the digit rule.
+/// `tidy_run(n)`). What is left is the split on spaces and the digit rule.
 pub fn scrub(stuff: &str) -> String {
     let mut out = String::with_capacity(stuff.len());
     // The current word; copied into `glued` only when a comma-led word joins it.
