@@ -68,6 +68,8 @@ pub struct FakeOpenAi {
     /// While set, a completed batch's output file has its second line cut in half (as an
     /// interrupted copy leaves it).
     pub tear_results: Arc<AtomicBool>,
+    /// While set, a batch's status answer is 17 MiB of JSON (a proxy's page without end).
+    pub huge_status: Arc<AtomicBool>,
 }
 
 impl FakeOpenAi {
@@ -114,6 +116,7 @@ pub fn start() -> FakeOpenAi {
     let delay_ms = Arc::new(AtomicU64::new(0));
     let hold_batches = Arc::new(AtomicBool::new(false));
     let tear_results = Arc::new(AtomicBool::new(false));
+    let huge_status = Arc::new(AtomicBool::new(false));
     let (c, a, u, b, hf, d) = (
         chat_requests.clone(),
         answered.clone(),
@@ -124,6 +127,7 @@ pub fn start() -> FakeOpenAi {
     );
     let hold = hold_batches.clone();
     let tear = tear_results.clone();
+    let huge = huge_status.clone();
     let server = serve(move |req| {
         let path = req.path.split('?').next().unwrap_or("");
         match (req.method.as_str(), path) {
@@ -203,6 +207,11 @@ pub fn start() -> FakeOpenAi {
             }
             ("GET", p) if p.starts_with("/v1/batches/") => {
                 let id = p.trim_start_matches("/v1/batches/").to_owned();
+                if huge.load(Ordering::SeqCst) {
+                    let pad = " ".repeat(17 << 20);
+                    return Response::new(200, format!("{{\"id\": \"{id}\",{pad}}}"))
+                        .header("Content-Type", "application/json");
+                }
                 let mut s = state.lock().unwrap();
                 let polls = {
                     let n = s.polls.entry(id.clone()).or_default();
@@ -264,5 +273,6 @@ pub fn start() -> FakeOpenAi {
         delay_ms,
         hold_batches,
         tear_results,
+        huge_status,
     }
 }

@@ -1,7 +1,7 @@
 //! Recipe V2 part 2 in batch mode against a local OpenAI-compatible server
 //! (crates/e2e/src/fake_openai.rs): a batch is submitted once even across a kill, a torn
-//! result line costs only its own request, a results file of another cache is refused,
-//! and request files uploaded by hand complete the run with the results given back.
+//! result line costs only its own request, a status answer without end stops the run
+//! and loses nothing, a results file of another cache is refused, and request files uploaded by hand complete the run with the results given back.
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::atomic::Ordering;
@@ -116,6 +116,43 @@ fn a_torn_results_line_is_skipped_and_its_request_made_again() {
         .map(|p| std::fs::read_to_string(p).unwrap().lines().count())
         .min();
     assert_eq!(newest, Some(files as usize));
+    check_summaries(&curate, &out);
+}
+
+#[test]
+fn a_status_answer_without_end_stops_the_run_and_the_batches_are_kept() {
+    let BatchRun {
+        dir: _dir,
+        api,
+        curate,
+        out,
+        args,
+        files,
+        ..
+    } = BatchRun::submitting();
+    api.huge_status.store(true, Ordering::SeqCst);
+    let o = summarize(&args);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains(&format!(
+            "{}: polling a batch: the answer is larger than 16 MiB",
+            api.base_url()
+        )),
+        "{err}"
+    );
+    assert!(!out.join("manifest.json").exists(), "no stage output");
+    // The batches made before the bad answer are polled again, not paid for again.
+    api.huge_status.store(false, Ordering::SeqCst);
+    let o = summarize(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        (
+            api.uploads.load(Ordering::SeqCst),
+            api.batches_created.load(Ordering::SeqCst)
+        ),
+        (files, files)
+    );
     check_summaries(&curate, &out);
 }
 
