@@ -8,6 +8,8 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
+use crate::cargo::cargo;
+
 /// Python packages the cross-checks read outputs with.
 /// `ray` runs the scale-out driver's test (xtask/ray/test_ray.py); `playwright` drives
 /// the system's Chromium for the report's browser test (it downloads no browser).
@@ -29,10 +31,6 @@ fn run(cmd: &mut Command) -> Result<()> {
         bail!("{cmd:?} failed ({status})");
     }
     Ok(())
-}
-
-fn cargo() -> Command {
-    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
 /// target/py-venv with the cross-check packages; returns its python.

@@ -6,6 +6,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod cargo;
 mod ci;
 mod config;
 mod dump;

@@ -41,6 +41,18 @@ pub fn bin(name: &str) -> PathBuf {
     BUILD.call_once(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
+        // Without what `cargo test` set for this package: a build script that watches
+        // CARGO_MANIFEST_DIR (ring's) would otherwise rebuild, here and again in the
+        // user's next plain cargo command (xtask/src/cargo.rs says more).
+        for (name, _) in std::env::vars_os() {
+            let n = name.to_string_lossy();
+            if n == "CARGO_MANIFEST_DIR"
+                || n == "CARGO_MANIFEST_PATH"
+                || n.starts_with("CARGO_PKG_")
+            {
+                cmd.env_remove(&name);
+            }
+        }
         cmd.current_dir(root())
             .args(["build", "--quiet", "--bins", "--workspace"]);
         if release {

@@ -18,8 +18,7 @@ pub mod v2;
 
 /// Release binaries, built once.
 pub fn release_bin(name: &str) -> Result<PathBuf> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
+    let status = crate::cargo::cargo()
         .args(["build", "--release", "--quiet", "--bins"])
         .status()?;
     if !status.success() {
@@ -122,6 +121,9 @@ pub fn measure(argv: &[std::ffi::OsString], cwd: Option<&Path>, quiet: bool) -> 
         print(f'{w} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}', file=sys.stderr)\n\
         sys.exit(r.returncode)\n";
     let mut cmd = Command::new("python3");
+    // What is measured runs as from the user's shell (a cargo in it would otherwise
+    // rebuild, see crate::cargo).
+    crate::cargo::without_package_env(&mut cmd);
     cmd.args(["-c", LAUNCHER, if quiet { "q" } else { "v" }])
         .args(argv);
     if let Some(dir) = cwd {

@@ -160,9 +160,8 @@ fn gunzip(corpus: &Path) -> Result<Measured> {
 }
 
 pub fn run(a: &PipelineArgs) -> Result<()> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     ensure!(
-        Command::new(cargo)
+        crate::cargo::cargo()
             .args(["build", "--quiet", "-p", "xtask"])
             .status()?
             .success(),
