@@ -6,6 +6,7 @@
 pub mod ahead;
 pub mod artifact;
 pub mod atomic;
+pub mod cache;
 pub mod contain;
 pub mod digest;
 pub mod dump;

@@ -127,16 +127,9 @@ impl SummarizeConfig {
         if let Some(c) = &self.cache {
             return c.clone();
         }
-        let base = std::env::var_os("PRICER_CACHE_DIR")
-            .filter(|v| !v.is_empty() && v != "off")
-            .map(PathBuf::from)
-            .or_else(|| {
-                std::env::var_os("XDG_CACHE_HOME")
-                    .filter(|v| !v.is_empty())
-                    .map(|d| PathBuf::from(d).join("pricer"))
-            })
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/pricer")))
-            .unwrap_or_else(|| PathBuf::from(".pricer-cache"));
+        // Paid answers are kept even with PRICER_CACHE_DIR=off.
+        let base =
+            pricer_core::cache::user_cache_dir().unwrap_or_else(|| PathBuf::from(".pricer-cache"));
         base.join("summaries")
     }
 
