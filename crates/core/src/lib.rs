@@ -20,6 +20,7 @@ pub mod reorder;
 pub mod rng;
 pub mod shard;
 pub mod stage;
+pub mod stamp;
 pub mod window;
 
 pub use artifact::{ArtifactError, ArtifactInfo, ArtifactReader, ArtifactWriter, Record};

@@ -22,6 +22,24 @@ pub struct InputRef {
     pub bytes: u64,
 }
 
+impl InputRef {
+    /// A file read whole (a raw input): its digest, remembered while the file is
+    /// unchanged (`stamp`), and its size.
+    pub fn of_file(path: &Path) -> anyhow::Result<InputRef> {
+        use anyhow::Context;
+        let digest = crate::stamp::digest(path, crate::stamp::Kind::File, || {
+            crate::digest::file_digest(path)
+        })
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+        let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        Ok(InputRef {
+            path: path.display().to_string(),
+            digest,
+            bytes,
+        })
+    }
+}
+
 /// Rows (or records) in, kept, and rejected by reason, for the whole stage or one file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {

@@ -151,10 +151,11 @@ pub fn plan(stage: &dyn Stage) -> Result<Plan> {
 
 /// The digest an output has on disk now, by its kind.
 fn digest_on_disk(path: &Path, info: &ArtifactInfo) -> Result<String> {
+    use crate::stamp::{digest, Kind};
     Ok(match info.record_type.as_str() {
-        FILE_KIND | JSONL_KIND => crate::digest::file_digest(path)
+        FILE_KIND | JSONL_KIND => digest(path, Kind::File, || crate::digest::file_digest(path))
             .with_context(|| format!("{}: cannot read", path.display()))?,
-        _ => verify(path)?.digest,
+        _ => digest(path, Kind::Artifact, || verify(path).map(|i| i.digest))?,
     })
 }
 

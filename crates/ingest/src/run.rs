@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{ensure, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use pricer_core::artifact::{ArtifactWriter, Encoded, MAX_RECORD_BYTES};
 use pricer_core::jsonl::JsonLinesWriter;
 use pricer_core::manifest::{Counts, FileCounts, InputRef, Manifest};
@@ -150,16 +150,7 @@ impl<R: RowRules> Stage for IngestStage<R> {
         use rayon::prelude::*;
         self.inputs[self.range()]
             .par_iter()
-            .map(|i| {
-                let digest = pricer_core::digest::file_digest(&i.path)
-                    .with_context(|| format!("{}: cannot read", i.path.display()))?;
-                let bytes = std::fs::metadata(&i.path).map(|m| m.len()).unwrap_or(0);
-                Ok(InputRef {
-                    path: i.path.display().to_string(),
-                    digest,
-                    bytes,
-                })
-            })
+            .map(|i| InputRef::of_file(&i.path))
             .collect()
     }
 
@@ -217,11 +208,12 @@ impl<R: RowRules> Stage for IngestStage<R> {
                 (Piece::FileDone { digest, bytes, .. }, _) => {
                     // The file must be the one planned: it was read twice.
                     let planned = &plan.inputs[files_done];
-                    ensure!(
-                        planned.digest == digest,
-                        "{}: changed while the run read it; run again",
-                        planned.path
-                    );
+                    if planned.digest != *digest {
+                        // Whatever the plan's digest came from is not to be trusted again.
+                        let path = Path::new(&planned.path);
+                        pricer_core::stamp::forget(path, pricer_core::stamp::Kind::File);
+                        bail!("{}: changed while the run read it; run again", planned.path);
+                    }
                     done_bytes += bytes;
                     files_done += 1;
                 }

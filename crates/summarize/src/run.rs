@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use pricer_core::artifact::{header_info, ArtifactReader, ArtifactWriter};
 use pricer_core::jsonl::JsonLinesWriter;
 use pricer_core::manifest::{Counts, InputRef, Manifest};
@@ -267,13 +267,8 @@ impl Stage for SummarizeStage {
         };
         match &self.config.from {
             Some(from) => from::files(from)?
-                .into_iter()
-                .map(|f| {
-                    let digest = pricer_core::digest::file_digest(&f)
-                        .with_context(|| format!("{}: cannot read", f.display()))?;
-                    let bytes = std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
-                    Ok(input(f, digest, bytes))
-                })
+                .iter()
+                .map(|f| InputRef::of_file(f))
                 .collect(),
             None => SPLITS
                 .iter()
