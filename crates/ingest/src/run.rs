@@ -206,10 +206,11 @@ impl<R: RowRules> Stage for IngestStage<R> {
                     rejects.write_lines(&r.rejects, r.counts.rejected)?;
                 }
                 (Piece::FileDone { digest, bytes, .. }, _) => {
-                    // The file must be the one planned: it was read twice.
+                    // The file must be the one planned (read at plan time, or its
+                    // digest remembered then); a remembered digest that disagrees is
+                    // forgotten, so the next run reads the file again.
                     let planned = &plan.inputs[files_done];
                     if planned.digest != *digest {
-                        // Whatever the plan's digest came from is not to be trusted again.
                         let path = Path::new(&planned.path);
                         pricer_core::stamp::forget(path, pricer_core::stamp::Kind::File);
                         bail!("{}: changed while the run read it; run again", planned.path);
