@@ -1,7 +1,7 @@
 //! The skip check trusts nothing it has not verified: a stage reruns when a file it wrote
 //! was changed (rejects included), when a compared tokenizer changed under the same name,
 //! or when something its output prints changed upstream; and what an earlier run wrote
-//! that this run does not is removed.
+//! that this run does not is removed; a remembered digest that lies is caught.
 
 use std::path::{Path, PathBuf};
 
@@ -145,4 +145,76 @@ fn files_an_earlier_run_wrote_do_not_outlive_it() {
     ] {
         assert!(!run.join(stale).exists(), "{stale} is gone");
     }
+}
+
+/// A digest the skip check remembers (`pricer_core::stamp`) is trusted only while the file
+/// is unchanged; should one ever lie, the stage that reads the file finds out, stops,
+/// and forgets it, so the next run reads the file and is right. The lie is written here
+/// as the cache would hold it: the entry's format is the cache's, this test's copy of it.
+#[test]
+fn a_remembered_digest_that_lies_is_caught_and_forgotten() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (data, cache) = (dir.path().join("data"), dir.path().join("cache"));
+    std::fs::create_dir_all(&data).unwrap();
+    let raw = data.join("meta_Appliances.jsonl");
+    std::fs::copy(fixture("data/amazon-2023/meta_Appliances.jsonl"), &raw).unwrap();
+    let canonical = raw.canonicalize().unwrap().display().to_string();
+    let m = std::fs::metadata(&raw).unwrap();
+    let entry = serde_json::json!({
+        "path": canonical,
+        "kind": "file",
+        "identity": {
+            "len": m.len(),
+            "mtime": [m.mtime(), m.mtime_nsec()],
+            "ctime": [m.ctime(), m.ctime_nsec()],
+            "ino": m.ino(),
+            "dev": m.dev(),
+        },
+        "digest": "0".repeat(64),
+    });
+    let key = blake3::hash(format!("file\0{canonical}").as_bytes()).to_hex();
+    let entry_file = cache.join("stamps").join(format!("{}.json", &key[..32]));
+    std::fs::create_dir_all(entry_file.parent().unwrap()).unwrap();
+    std::fs::write(&entry_file, entry.to_string()).unwrap();
+
+    let cfg = dir.path().join("run.toml");
+    std::fs::write(
+        &cfg,
+        format!("[input]\npaths = [{data:?}]\n[split]\ntake_available = true\n[audit]\ncompare_bundled = false\n"),
+    )
+    .unwrap();
+    let run = dir.path().join("run");
+    let pipeline = || {
+        std::process::Command::new(pricer_e2e::bin("xtask"))
+            .arg("pipeline")
+            .arg("--config")
+            .arg(&cfg)
+            .arg("--out")
+            .arg(&run)
+            .env("PRICER_CACHE_DIR", &cache)
+            .output()
+            .unwrap()
+    };
+    let first = pipeline();
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(!first.status.success(), "the lie went unnoticed");
+    assert!(
+        stderr.contains(&format!("{}: changed while the run read it", raw.display())),
+        "{stderr}"
+    );
+    assert!(!entry_file.exists(), "the lying digest is forgotten");
+
+    let second = pipeline();
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("ingest/manifest.json")).unwrap()).unwrap();
+    let real = blake3::hash(&std::fs::read(&raw).unwrap())
+        .to_hex()
+        .to_string();
+    assert_eq!(manifest["inputs"][0]["digest"], real.as_str());
 }
