@@ -173,9 +173,10 @@ fn remembered(
     now: SystemTime,
 ) -> Option<String> {
     use std::io::Read;
-    let (mut file, meta) = crate::cache::open(entry_file).ok()?;
+    let (file, meta) = crate::cache::open(entry_file).ok()?;
+    // An entry is a few hundred bytes; whatever else lies there is not read whole.
     let mut text = String::new();
-    file.read_to_string(&mut text).ok()?;
+    (&file).take(1 << 16).read_to_string(&mut text).ok()?;
     let entry: Entry = serde_json::from_str(&text).ok()?;
     let same = entry.path == canonical
         && entry.kind == kind.name()
