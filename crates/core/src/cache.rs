@@ -48,10 +48,10 @@ pub const UNUSED_FOR: Duration = Duration::from_secs(30 * 24 * 3600);
 const REFRESH_EVERY: Duration = Duration::from_secs(24 * 3600);
 /// A temporary this old is not another process's write in progress (a write takes
 /// seconds).
-pub const TEMP_ABANDONED: Duration = Duration::from_secs(3600);
+const TEMP_ABANDONED: Duration = Duration::from_secs(3600);
 
 /// Whether a file's time `modified` (when readable) is at least `limit` before `now`.
-pub fn aged(modified: std::io::Result<SystemTime>, now: SystemTime, limit: Duration) -> bool {
+fn aged(modified: std::io::Result<SystemTime>, now: SystemTime, limit: Duration) -> bool {
     modified.is_ok_and(|t| now.duration_since(t).is_ok_and(|age| age >= limit))
 }
 
