@@ -209,6 +209,7 @@ fn remember(dir: &Path, entry_file: &Path, entry: &Entry, now: SystemTime) {
 mod tests {
     use std::cell::Cell;
     use std::fs;
+    use std::io::Write;
 
     use super::*;
 
@@ -315,8 +316,6 @@ mod tests {
         c.digest_at(later());
         assert_eq!(c.calls.get(), 3);
     }
-
-    use std::io::Write;
 
     #[test]
     fn kinds_and_paths_are_kept_apart_and_forgetting_reads_again() {
