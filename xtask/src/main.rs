@@ -194,7 +194,11 @@ enum BenchTask {
 
 pricer_core::global_allocator!();
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
+    pricer_core::cli::exit(run())
+}
+
+fn run() -> Result<()> {
     pricer_core::obs::init_tracing();
     match Cli::parse().task {
         Task::Pipeline {

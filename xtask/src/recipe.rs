@@ -48,11 +48,11 @@ fn v2(cfg: &RunConfig, run: &Path) -> Result<Vec<Box<dyn Stage>>> {
         parts.push((Part::Raw, run.join("curate")));
     }
     if let Some(summarize) = &cfg.summarize {
-        stages.push(Box::new(SummarizeStage {
-            input: run.join("curate"),
-            out_dir: run.join("summarize"),
-            config: summarize.clone(),
-        }));
+        stages.push(Box::new(SummarizeStage::new(
+            run.join("curate"),
+            run.join("summarize"),
+            summarize.clone(),
+        )));
         let tok = Arc::new(pricer_tokenizer::load(&cfg.tokenizer.source())?);
         let mut prompts = PromptsStage::new(run.join("summarize"), run.join("prompts"), tok);
         prompts.cutoff = cfg.prompts.cutoff;

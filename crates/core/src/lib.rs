@@ -7,6 +7,7 @@ pub mod ahead;
 pub mod artifact;
 pub mod atomic;
 pub mod cache;
+pub mod cli;
 pub mod contain;
 pub mod digest;
 pub mod dump;

@@ -118,6 +118,11 @@ pub struct Manifest {
     /// Stage-specific figures (sample size, means, ...).
     #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub summary: serde_json::Value,
+    /// What this run of the stage spent that a rerun from caches would not (requests
+    /// sent, tokens, money, the cache used): shown to the user, kept out of `summary`,
+    /// which cards and later stages read, so their bytes do not depend on it.
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub this_run: serde_json::Value,
     /// Set when this is one shard of a sharded run (`--shard i/N`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<crate::shard::ShardInfo>,
@@ -178,6 +183,7 @@ impl Manifest {
             counts,
             per_file: Vec::new(),
             summary: serde_json::Value::Null,
+            this_run: serde_json::Value::Null,
             shard: None,
             threads: rayon::current_num_threads(),
             wall_seconds: started.elapsed().as_secs_f64(),

@@ -4,11 +4,14 @@
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tracing_subscriber::EnvFilter;
 
-/// Logs to stderr, filtered by RUST_LOG (default: warnings and errors only).
+/// Logs to stderr, filtered by RUST_LOG (default: warnings and errors only), in colour
+/// only on a terminal (a log file or a CI page gets no escape codes).
 pub fn init_tracing() {
+    use std::io::IsTerminal;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
 }
@@ -69,10 +72,29 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// A count and its noun: `plural(1, "file", "files")` is "1 file", 1234 gives
+/// "1,234 files".
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
 /// This process's peak resident memory so far (Linux `VmHWM`), in bytes.
 pub fn peak_rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_read_as_english() {
+        assert_eq!(plural(1, "thread", "threads"), "1 thread");
+        assert_eq!(plural(0, "thread", "threads"), "0 threads");
+        assert_eq!(plural(1234, "file", "files"), "1,234 files");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
 }

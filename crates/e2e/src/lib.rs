@@ -1,6 +1,7 @@
 //! Helpers for end-to-end tests: locate (building if needed) the stage binaries, run
 //! them, and compare their outputs with the fixtures.
 
+pub mod fake_batches;
 pub mod fake_hub;
 pub mod fake_openai;
 pub mod http;

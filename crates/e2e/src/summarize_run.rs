@@ -182,3 +182,19 @@ pub fn spawn_quiet(args: &[std::ffi::OsString]) -> std::process::Child {
         .spawn()
         .unwrap()
 }
+
+/// What a run's cost lines say, summed over every `this run sent N requests and
+/// received M answers (A in + B out tokens, ...)` in `text`: [N, M, A, B].
+pub fn spent_in(text: &str) -> [u64; 4] {
+    let number = |s: &str| s.replace(',', "").parse::<u64>().unwrap();
+    let mut sum = [0u64; 4];
+    for part in text.split("this run sent ").skip(1) {
+        let words: Vec<&str> = part.split([' ', '(']).filter(|w| !w.is_empty()).collect();
+        // N request(s) and received M answer(s) A in + B out tokens
+        let got = [words[0], words[4], words[6], words[9]].map(number);
+        for (s, g) in sum.iter_mut().zip(got) {
+            *s += g;
+        }
+    }
+    sum
+}

@@ -22,12 +22,11 @@ fn batch_mode_submits_once_even_across_a_kill() {
         files,
         unique: _,
     } = BatchRun::submitting();
-    api.hold_batches.store(true, Ordering::SeqCst);
+    api.batch.hold.store(true, Ordering::SeqCst);
     // Killed while polling: every file was uploaded and batched once.
     let mut child = spawn_quiet(&args);
     let t = Instant::now();
-    while api.batches_created.load(Ordering::SeqCst) < files
-        && t.elapsed() < Duration::from_secs(60)
+    while api.batch.created.load(Ordering::SeqCst) < files && t.elapsed() < Duration::from_secs(60)
     {
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -36,21 +35,21 @@ fn batch_mode_submits_once_even_across_a_kill() {
     child.wait().unwrap();
     assert_eq!(
         (
-            api.uploads.load(Ordering::SeqCst),
-            api.batches_created.load(Ordering::SeqCst)
+            api.batch.uploads.load(Ordering::SeqCst),
+            api.batch.created.load(Ordering::SeqCst)
         ),
         (files, files)
     );
-    api.hold_batches.store(false, Ordering::SeqCst);
+    api.batch.hold.store(false, Ordering::SeqCst);
     let o = summarize(&args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(
-        api.uploads.load(Ordering::SeqCst),
+        api.batch.uploads.load(Ordering::SeqCst),
         files,
         "no file uploaded twice"
     );
     assert_eq!(
-        api.batches_created.load(Ordering::SeqCst),
+        api.batch.created.load(Ordering::SeqCst),
         files,
         "no batch made twice"
     );
@@ -63,7 +62,7 @@ fn batch_mode_submits_once_even_across_a_kill() {
     let o = summarize(&args);
     assert!(o.status.success());
     assert_eq!(
-        api.uploads.load(Ordering::SeqCst),
+        api.batch.uploads.load(Ordering::SeqCst),
         files,
         "a rerun submits nothing"
     );
@@ -81,27 +80,27 @@ fn a_torn_results_line_is_skipped_and_its_request_made_again() {
         files,
         unique,
     } = BatchRun::submitting();
-    api.tear_results.store(true, Ordering::SeqCst);
+    api.batch.tear.store(true, Ordering::SeqCst);
     // One line torn in each output file: those items stay unanswered, the rest is kept.
     let o = summarize(&args);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success());
     assert!(
-        err.contains("1 unreadable lines skipped (line 2: not JSON"),
+        err.contains("1 unreadable line skipped (line 2: not JSON"),
         "{err}"
     );
     assert!(
         err.contains(&format!(
-            "{files} items have no summary yet (not answered yet)"
+            "{files} items have no summary yet (batch batch-1 completed without an answer for this request)"
         )),
         "{err}"
     );
     assert_eq!(cached(&cache), unique - files as usize);
     // The next run submits exactly the torn ones, once, in one new file.
-    api.tear_results.store(false, Ordering::SeqCst);
+    api.batch.tear.store(false, Ordering::SeqCst);
     let o = summarize(&args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(api.uploads.load(Ordering::SeqCst), files + 1);
+    assert_eq!(api.batch.uploads.load(Ordering::SeqCst), files + 1);
     let batches = cache.join("batches");
     let newest = std::fs::read_dir(&batches)
         .unwrap()
@@ -130,7 +129,7 @@ fn a_status_answer_without_end_stops_the_run_and_the_batches_are_kept() {
         files,
         ..
     } = BatchRun::submitting();
-    api.huge_status.store(true, Ordering::SeqCst);
+    api.batch.huge_status.store(true, Ordering::SeqCst);
     let o = summarize(&args);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success());
@@ -143,13 +142,13 @@ fn a_status_answer_without_end_stops_the_run_and_the_batches_are_kept() {
     );
     assert!(!out.join("manifest.json").exists(), "no stage output");
     // The batches made before the bad answer are polled again, not paid for again.
-    api.huge_status.store(false, Ordering::SeqCst);
+    api.batch.huge_status.store(false, Ordering::SeqCst);
     let o = summarize(&args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(
         (
-            api.uploads.load(Ordering::SeqCst),
-            api.batches_created.load(Ordering::SeqCst)
+            api.batch.uploads.load(Ordering::SeqCst),
+            api.batch.created.load(Ordering::SeqCst)
         ),
         (files, files)
     );
@@ -186,8 +185,16 @@ fn request_files_uploaded_by_hand_and_their_results_complete_the_run() {
         ..
     } = BatchRun::by_hand();
     let o = summarize(&args);
-    assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("request files are ready"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "stopped for you: {err}");
+    assert!(
+        err.starts_with("summarize: ") && err.contains("\nstopped: 1 request file is ready in "),
+        "{err}"
+    );
+    assert!(
+        err.contains("list them in --results and run again"),
+        "{err}"
+    );
     // What the user downloads: a result line per request, matched by custom_id.
     let mut results = String::new();
     let mut ids = BTreeSet::new();
@@ -225,7 +232,7 @@ fn request_files_uploaded_by_hand_and_their_results_complete_the_run() {
         texts(&curate).into_iter().collect::<HashSet<_>>().len()
     );
     assert_eq!(
-        api.chat_requests.load(Ordering::SeqCst) + api.uploads.load(Ordering::SeqCst),
+        api.chat_requests.load(Ordering::SeqCst) + api.batch.uploads.load(Ordering::SeqCst),
         0
     );
     check_summaries(&curate, &out);

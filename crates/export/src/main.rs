@@ -58,7 +58,11 @@ struct Args {
 
 pricer_core::global_allocator!();
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
+    pricer_core::cli::exit(run())
+}
+
+fn run() -> Result<()> {
     obs::init_tracing();
     let args = Args::parse();
     let out = args.out.clone().unwrap_or_else(|| args.run.join("export"));

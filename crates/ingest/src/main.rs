@@ -78,7 +78,11 @@ fn run_with<R: RowRules>(rules: R, files: Vec<inputs::InputFile>, args: &Args) -
 
 pricer_core::global_allocator!();
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
+    pricer_core::cli::exit(run())
+}
+
+fn run() -> Result<()> {
     obs::init_tracing();
     let args = Args::parse();
     obs::init_threads(args.threads);

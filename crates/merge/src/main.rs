@@ -26,7 +26,11 @@ struct Args {
 
 pricer_core::global_allocator!();
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
+    pricer_core::cli::exit(run())
+}
+
+fn run() -> Result<()> {
     obs::init_tracing();
     let args = Args::parse();
     let m = pricer_merge::merge(&args.shards, &args.out, args.upstream.as_deref())?;

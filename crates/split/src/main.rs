@@ -62,7 +62,11 @@ fn parse_weight(s: &str) -> Result<(String, f64), String> {
 
 pricer_core::global_allocator!();
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
+    pricer_core::cli::exit(run())
+}
+
+fn run() -> Result<()> {
     obs::init_tracing();
     let args = Args::parse();
     let weights: BTreeMap<String, f64> = if args.weights.is_empty() {

@@ -3,30 +3,33 @@
 //! then the result and error files, matched to requests by `custom_id` (the request's
 //! cache key) and stored in the cache.
 //!
-//! Never paying twice: request files are named by their content and kept with a state
-//! file (file id, batch id, status) in `<cache>/batches/`, written after every API call.
-//! A restarted run polls the batches it finds pending instead of submitting again, leaves
-//! their requests out of new files, and before creating a batch it asks the API whether
-//! one already exists for the uploaded file.
+//! Never paying twice, never stranding a request: request files are named by their
+//! content and kept with a state file in `<cache>/batches/`, written after every API
+//! call: the file id, `creating` while a create call is out, the batch id, and how the
+//! batch ended. A restarted run polls the batches it finds pending and leaves their
+//! requests out of new files; a batch whose create call may have gone through unanswered
+//! is looked for in the whole listing before another is made. A batch that ended
+//! (completed, expired, failed or cancelled) is read into the cache, output and error
+//! files alike, and is never pending again: what it left undone goes into new request
+//! files, and a request file whose content equals an ended one's is uploaded afresh.
 
 use std::collections::HashSet;
 use std::fs;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use pricer_core::atomic::write_atomic;
 use pricer_core::jsonl::{read_line_capped, LineRead, MAX_LINE_BYTES};
+use pricer_core::obs::{plural, thousands};
 use serde_json::{json, Value};
 
+use crate::batch_api::Api;
 use crate::cache::Cache;
 use crate::config::SummarizeConfig;
 use crate::online::Job;
-use crate::request::{body, parse_completion, Answer, Failure, Key};
-
-/// The largest Files/Batches API answer read (result files are streamed to disk instead).
-const MAX_ANSWER_BYTES: u64 = 16 << 20;
+use crate::request::{body, parse_completion, Answer, Failure, Key, Spent};
 
 const TERMINAL: [&str; 4] = ["completed", "failed", "expired", "cancelled"];
 
@@ -53,6 +56,18 @@ fn write_state(requests: &Path, state: &Value) -> Result<()> {
     )?)
 }
 
+/// Whether the state's batch has ended (its results are in the cache).
+fn ended(state: &Value) -> bool {
+    state["status"]
+        .as_str()
+        .is_some_and(|s| TERMINAL.contains(&s))
+}
+
+/// Whether a batch may exist for the state's file: made, or its create call sent.
+fn submitted(state: &Value) -> bool {
+    state["batch_id"].is_string() || state["creating"] == true
+}
+
 /// Whether `p` is a request file (`requests-<hex>.jsonl`).
 fn is_request_file(p: &Path) -> bool {
     let name = p.file_name().unwrap_or_default().to_string_lossy();
@@ -61,43 +76,45 @@ fn is_request_file(p: &Path) -> bool {
         .is_some_and(|hex| hex.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
+/// The request keys of a request file, in order.
+fn request_keys(f: &Path) -> Result<Vec<Key>> {
+    let file = fs::File::open(f).with_context(|| format!("{}: cannot read", f.display()))?;
+    let mut keys = Vec::new();
+    for line in BufReader::new(file).lines() {
+        let line = line.with_context(|| format!("{}: cannot read", f.display()))?;
+        let v: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+        keys.extend(v["custom_id"].as_str().and_then(Key::from_hex));
+    }
+    Ok(keys)
+}
+
 /// Request files of earlier runs submitted as batches that have not ended: (file, its
 /// keys). Their answers are paid for, so they are waited for, never asked again. A file
 /// never submitted is not pending: its requests are written again if still needed.
 pub fn pending(cache: &Cache) -> Result<Vec<(PathBuf, HashSet<Key>)>> {
-    let dir = batches_dir(cache);
-    let Ok(entries) = fs::read_dir(&dir) else {
+    let Ok(entries) = fs::read_dir(batches_dir(cache)) else {
         return Ok(Vec::new());
     };
-    let mut out = Vec::new();
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| is_request_file(p))
         .collect();
     files.sort();
+    let mut out = Vec::new();
     for f in files {
         let state = read_state(&f);
-        let ended = state["status"]
-            .as_str()
-            .is_some_and(|s| TERMINAL.contains(&s));
-        if ended || state["batch_id"].as_str().is_none() {
-            continue;
+        if submitted(&state) && !ended(&state) {
+            let keys = request_keys(&f)?.into_iter().collect();
+            out.push((f, keys));
         }
-        let mut keys = HashSet::new();
-        let file = fs::File::open(&f).with_context(|| format!("{}: cannot read", f.display()))?;
-        for line in BufReader::new(file).lines() {
-            let line = line.with_context(|| format!("{}: cannot read", f.display()))?;
-            let v: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
-            if let Some(k) = v["custom_id"].as_str().and_then(Key::from_hex) {
-                keys.insert(k);
-            }
-        }
-        out.push((f, keys));
     }
     Ok(out)
 }
 
-/// Writes the jobs as request files of at most `batch_size` lines; returns them.
+/// Writes the jobs as request files of at most `batch_size` lines; returns them. A file
+/// whose content equals that of a batch that ended (every request of it still
+/// unanswered) starts again: its state keeps the ended batch under `earlier`, and the
+/// file is uploaded and batched anew.
 pub fn write_requests(
     cfg: &SummarizeConfig,
     jobs: impl Iterator<Item = Result<Job>>,
@@ -112,6 +129,12 @@ pub fn write_requests(
         let path = dir.join(format!("requests-{}.jsonl", &digest[..16]));
         if !path.is_file() {
             write_atomic(&path, chunk.as_bytes())?;
+        }
+        let state = read_state(&path);
+        if ended(&state) {
+            let mut earlier = state["earlier"].as_array().cloned().unwrap_or_default();
+            earlier.push(json!({"file_id": state["file_id"], "batch_id": state["batch_id"], "status": state["status"]}));
+            write_state(&path, &json!({ "earlier": earlier }))?;
         }
         files.push(path);
         chunk.clear();
@@ -134,24 +157,32 @@ pub fn write_requests(
     Ok(files)
 }
 
-/// Reads a Batch API result or error file into the cache; returns the failures in it.
+/// What a result or error file gave: the failures in it, and the answers new to the
+/// cache (counted with their usage).
+#[derive(Debug, Default)]
+pub struct Read {
+    pub failures: Vec<(Key, Failure)>,
+    pub spent: Spent,
+}
+
+/// Reads a Batch API result or error file into the cache.
 ///
 /// A line that cannot be read (torn by an interrupted copy, not JSON, too long) is
 /// skipped with a warning: its request stays unanswered, so it is listed and asked again
 /// on the next run. Stopping at it instead would leave a submitted batch unfinishable,
 /// since every rerun downloads the same file. A file whose lines name only requests of
 /// another cache, and none of this one's, is the wrong file: it stops the run.
-pub fn ingest_results(path: &Path, cache: &mut Cache) -> Result<Vec<(Key, Failure)>> {
+pub fn ingest_results(path: &Path, cache: &mut Cache) -> Result<Read> {
     let f = fs::File::open(path)
         .with_context(|| format!("{}: cannot read the batch results", path.display()))?;
-    let mut failures = Vec::new();
+    let mut read = Read::default();
     let (mut used, mut foreign, mut skipped) = (0u64, 0u64, 0u64);
     let mut first_skipped: Option<(u64, String)> = None;
     let (mut input, mut line) = (BufReader::new(f), Vec::new());
     for n in 1.. {
-        let read = read_line_capped(&mut input, &mut line, MAX_LINE_BYTES)
+        let got = read_line_capped(&mut input, &mut line, MAX_LINE_BYTES)
             .with_context(|| format!("{}: line {n}: cannot read", path.display()))?;
-        let parsed = match read {
+        let parsed = match got {
             LineRead::End => break,
             LineRead::TooLong(bytes) => Err(Unreadable::Torn(format!(
                 "{bytes} bytes, over {MAX_LINE_BYTES}"
@@ -170,8 +201,12 @@ pub fn ingest_results(path: &Path, cache: &mut Cache) -> Result<Vec<(Key, Failur
         };
         used += 1;
         match outcome {
-            Ok(a) => cache.put(key, &a)?,
-            Err(f) => failures.push((key, f)),
+            Ok(a) if !cache.contains(&key) => {
+                cache.put(key, &a)?;
+                read.spent.answer(&a);
+            }
+            Ok(_) => {}
+            Err(f) => read.failures.push((key, f)),
         }
     }
     if let Some((line, why)) = first_skipped {
@@ -182,12 +217,13 @@ pub fn ingest_results(path: &Path, cache: &mut Cache) -> Result<Vec<(Key, Failur
             );
         }
         eprintln!(
-            "summarize: warning: {}: {skipped} unreadable lines skipped (line {line}: {why}); \
+            "summarize: warning: {}: {} skipped (line {line}: {why}); \
              their requests stay unanswered and are asked again on the next run",
-            path.display()
+            path.display(),
+            plural(skipped, "unreadable line", "unreadable lines"),
         );
     }
-    Ok(failures)
+    Ok(read)
 }
 
 /// Why a result line gives no answer.
@@ -234,131 +270,17 @@ fn result_line(line: &[u8]) -> std::result::Result<(Key, Outcome), Unreadable> {
     Ok((key, outcome))
 }
 
-/// The Batch API of an OpenAI-compatible endpoint.
-struct Api {
-    agent: ureq::Agent,
-    base: String,
-    auth: Option<String>,
-}
-
-impl Api {
-    fn new(cfg: &SummarizeConfig) -> Api {
-        Api {
-            agent: ureq::AgentBuilder::new()
-                .timeout(Duration::from_secs(cfg.timeout_s.max(1)))
-                .build(),
-            base: cfg.base_url.trim_end_matches('/').to_owned(),
-            auth: cfg.api_key(),
-        }
-    }
-
-    fn req(&self, method: &str, path: &str) -> ureq::Request {
-        let r = self.agent.request(method, &format!("{}{path}", self.base));
-        match &self.auth {
-            Some(k) => r.set("Authorization", &format!("Bearer {k}")),
-            None => r,
-        }
-    }
-
-    fn json(
-        &self,
-        r: std::result::Result<ureq::Response, ureq::Error>,
-        what: &str,
-    ) -> Result<Value> {
-        match r {
-            Ok(resp) => {
-                // The answers read here are small objects; a body without end (a proxy's
-                // page, a broken server) must not take the memory of the machine.
-                let mut body = Vec::new();
-                resp.into_reader()
-                    .take(MAX_ANSWER_BYTES + 1)
-                    .read_to_end(&mut body)
-                    .with_context(|| format!("{}: {what}: reading the answer", self.base))?;
-                if body.len() as u64 > MAX_ANSWER_BYTES {
-                    bail!(
-                        "{}: {what}: the answer is larger than {} MiB",
-                        self.base,
-                        MAX_ANSWER_BYTES >> 20
-                    );
-                }
-                serde_json::from_slice(&body)
-                    .with_context(|| format!("{}: {what}: the answer is not JSON", self.base))
-            }
-            Err(ureq::Error::Status(code, resp)) => bail!(
-                "{}: {what}: HTTP {code}: {}",
-                self.base,
-                crate::request::error_text(resp)
-            ),
-            Err(e) => bail!("{}: {what}: {e}", self.base),
-        }
-    }
-
-    fn upload(&self, path: &Path) -> Result<String> {
-        let boundary = format!(
-            "pricer-{}",
-            blake3::hash(path.as_os_str().as_encoded_bytes()).to_hex()
-        );
-        let name = path.file_name().unwrap_or_default().to_string_lossy();
-        let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/jsonl\r\n\r\n").into_bytes();
-        body.extend(fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?);
-        body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
-        let r = self
-            .req("POST", "/files")
-            .set(
-                "Content-Type",
-                &format!("multipart/form-data; boundary={boundary}"),
-            )
-            .send_bytes(&body);
-        let v = self.json(r, "uploading a request file")?;
-        v["id"]
-            .as_str()
-            .map(str::to_owned)
-            .context("the upload answer has no file id")
-    }
-
-    /// A batch already made from `file_id` (a run killed after creating it).
-    fn find_batch(&self, file_id: &str) -> Result<Option<String>> {
-        let v = self.json(
-            self.req("GET", "/batches?limit=100").call(),
-            "listing batches",
-        )?;
-        Ok(v["data"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|b| b["input_file_id"] == file_id)
-            .and_then(|b| b["id"].as_str().map(str::to_owned)))
-    }
-
-    fn create_batch(&self, file_id: &str) -> Result<String> {
-        let r = self.req("POST", "/batches").send_json(json!({"input_file_id": file_id, "endpoint": "/v1/chat/completions", "completion_window": "24h"}));
-        let v = self.json(r, "creating a batch")?;
-        v["id"]
-            .as_str()
-            .map(str::to_owned)
-            .context("the batch answer has no id")
-    }
-
-    fn get_batch(&self, id: &str) -> Result<Value> {
-        self.json(
-            self.req("GET", &format!("/batches/{id}")).call(),
-            "polling a batch",
-        )
-    }
-
-    fn download(&self, file_id: &str, to: &Path) -> Result<()> {
-        match self.req("GET", &format!("/files/{file_id}/content")).call() {
-            Ok(resp) => {
-                // Streamed to disk: a result file of 50,000 answers is hundreds of MB.
-                let mut out = pricer_core::atomic::AtomicFile::create(to)?;
-                std::io::copy(&mut resp.into_reader(), &mut out).with_context(|| {
-                    format!("{}: downloading {file_id} into {}", self.base, to.display())
-                })?;
-                Ok(out.commit()?)
-            }
-            Err(e) => bail!("{}: downloading {file_id}: {e}", self.base),
-        }
-    }
+/// What the batches of one submission gave back.
+#[derive(Debug, Default)]
+pub struct Ended {
+    /// Requests without an answer, with reasons.
+    pub failures: Vec<(Key, Failure)>,
+    /// Requests sent (lines of the batches made) and answers read back.
+    pub spent: Spent,
+    /// Requests that expired batches left undone: worth sending again at once.
+    pub expired: u64,
+    /// Batches that failed or were cancelled, and why.
+    pub stopped: Vec<String>,
 }
 
 /// Submits `files` (upload, create batch) unless their state says it was done, then polls
@@ -367,58 +289,156 @@ pub fn submit_and_wait(
     cfg: &SummarizeConfig,
     files: &[PathBuf],
     cache: &mut Cache,
-) -> Result<Vec<(Key, Failure)>> {
+) -> Result<Ended> {
     let api = Api::new(cfg);
+    let mut ended = Ended::default();
     for f in files {
-        let mut state = read_state(f);
-        if state["file_id"].as_str().is_none() {
-            state["file_id"] = json!(api.upload(f)?);
-            write_state(f, &state)?;
-        }
-        if state["batch_id"].as_str().is_none() {
-            let file_id = state["file_id"].as_str().unwrap_or_default().to_owned();
-            let id = match api.find_batch(&file_id)? {
-                Some(id) => id,
-                None => api.create_batch(&file_id)?,
-            };
-            state["batch_id"] = json!(id);
-            write_state(f, &state)?;
-            eprintln!("summarize: submitted {} as batch {id}", f.display());
-        }
+        ended.spent.requests += submit(&api, f)?;
     }
-    let mut failures = Vec::new();
-    let mut open: Vec<&PathBuf> = files.iter().collect();
+    let mut open: Vec<(&PathBuf, String)> = files.iter().map(|f| (f, String::new())).collect();
     while !open.is_empty() {
         let mut still = Vec::new();
-        for f in open {
-            let mut state = read_state(f);
-            let id = state["batch_id"].as_str().unwrap_or_default().to_owned();
+        for (f, last) in open {
+            let id = read_state(f)["batch_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             let b = api.get_batch(&id)?;
             let status = b["status"].as_str().unwrap_or("unknown").to_owned();
-            if !TERMINAL.contains(&status.as_str()) {
-                still.push(f);
+            if TERMINAL.contains(&status.as_str()) {
+                finish(&api, f, &b, cache, &mut ended)?;
                 continue;
             }
-            for (field, kind) in [("output_file_id", "output"), ("error_file_id", "errors")] {
-                if let Some(file_id) = b[field].as_str() {
-                    let name = f
-                        .file_name()
-                        .unwrap_or_default()
-                        .to_string_lossy()
-                        .replacen("requests-", &format!("{kind}-"), 1);
-                    let to = f.with_file_name(name);
-                    api.download(file_id, &to)?;
-                    failures.extend(ingest_results(&to, cache)?);
-                }
+            if status != last {
+                let c = &b["request_counts"];
+                let done = match (c["completed"].as_u64(), c["total"].as_u64()) {
+                    (Some(done), Some(total)) if total > 0 => {
+                        format!(" ({} of {total} requests done)", thousands(done))
+                    }
+                    _ => String::new(),
+                };
+                eprintln!("summarize: batch {id} {status}{done}");
             }
-            state["status"] = json!(status);
-            write_state(f, &state)?;
-            eprintln!("summarize: batch {id} {status}");
+            still.push((f, status));
         }
         open = still;
         if !open.is_empty() {
             std::thread::sleep(Duration::from_secs(cfg.poll_s));
         }
     }
-    Ok(failures)
+    Ok(ended)
+}
+
+/// Uploads `f` and makes its batch, as far as its state says is still to do; returns
+/// the requests this call sent (the file's lines when it made the batch, else 0).
+fn submit(api: &Api, f: &Path) -> Result<u64> {
+    let mut state = read_state(f);
+    if state["file_id"].as_str().is_none() {
+        state["file_id"] = json!(api.upload(f)?);
+        write_state(f, &state)?;
+    }
+    if state["batch_id"].is_string() {
+        return Ok(0);
+    }
+    let file_id = state["file_id"].as_str().unwrap_or_default().to_owned();
+    // A create call that went out before the run stopped may have made the batch.
+    let made_before = if state["creating"] == true {
+        api.find_batch(&file_id)?
+    } else {
+        None
+    };
+    let (id, sent) = match made_before {
+        Some(id) => (id, 0),
+        None => {
+            state["creating"] = json!(true);
+            write_state(f, &state)?;
+            let id = api.create_batch(&file_id)?;
+            (id, request_keys(f)?.len() as u64)
+        }
+    };
+    if let Value::Object(m) = &mut state {
+        m.remove("creating");
+    }
+    state["batch_id"] = json!(id);
+    write_state(f, &state)?;
+    eprintln!("summarize: submitted {} as batch {id}", f.display());
+    Ok(sent)
+}
+
+/// Reads an ended batch's output and error files into the cache and gives every request
+/// it left without an answer a reason; records the end in the state file.
+fn finish(api: &Api, f: &Path, b: &Value, cache: &mut Cache, ended: &mut Ended) -> Result<()> {
+    let id = b["id"].as_str().unwrap_or_default();
+    let status = b["status"].as_str().unwrap_or_default();
+    let mut failures = Vec::new();
+    let mut spent = Spent::default();
+    for (field, kind) in [("output_file_id", "output"), ("error_file_id", "errors")] {
+        if let Some(file_id) = b[field].as_str() {
+            let name = f
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .replacen("requests-", &format!("{kind}-"), 1);
+            let to = f.with_file_name(name);
+            api.download(file_id, &to)?;
+            let read = ingest_results(&to, cache)?;
+            failures.extend(read.failures);
+            spent += read.spent;
+        }
+    }
+    let why = match status {
+        "expired" => format!("batch {id} expired before this request was done"),
+        "cancelled" => format!("batch {id} was cancelled before this request was done"),
+        "failed" => format!("batch {id} failed: {}", batch_errors(b)),
+        _ => format!("batch {id} {status} without an answer for this request"),
+    };
+    let said: HashSet<Key> = failures.iter().map(|(k, _)| *k).collect();
+    for k in request_keys(f)? {
+        if !cache.contains(&k) && !said.contains(&k) {
+            failures.push((k, Failure::new(why.clone())));
+        }
+    }
+    let unanswered = failures.iter().filter(|(k, _)| !cache.contains(k)).count() as u64;
+    match status {
+        "expired" => ended.expired += unanswered,
+        "failed" | "cancelled" => ended.stopped.push(why.clone()),
+        _ => {}
+    }
+    let mut state = read_state(f);
+    state["status"] = json!(status);
+    state["ended"] = json!({"answers": spent.answers, "unanswered": unanswered});
+    write_state(f, &state)?;
+    eprintln!(
+        "summarize: batch {id} {status}: {} read back, {} without one",
+        plural(spent.answers, "answer", "answers"),
+        thousands(unanswered)
+    );
+    ended.failures.extend(failures);
+    ended.spent += spent;
+    Ok(())
+}
+
+/// A failed batch's `errors` (validation errors of its input file), as one line.
+fn batch_errors(b: &Value) -> String {
+    let list: Vec<String> = b["errors"]["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            let line = e["line"]
+                .as_u64()
+                .map(|l| format!(" (line {l})"))
+                .unwrap_or_default();
+            format!(
+                "{}{line}: {}",
+                e["code"].as_str().unwrap_or("error"),
+                e["message"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    if list.is_empty() {
+        "no reason given".into()
+    } else {
+        list.join("; ")
+    }
 }

@@ -4,6 +4,7 @@
 //! published (`from`). See README.md and docs/recipe-v2.md.
 
 pub mod batch;
+pub mod batch_api;
 pub mod cache;
 pub mod config;
 pub mod from;

@@ -76,7 +76,11 @@ fn parse_option(s: &str) -> Result<(String, serde_json::Value), String> {
 
 pricer_core::global_allocator!();
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
+    pricer_core::cli::exit(run())
+}
+
+fn run() -> Result<()> {
     obs::init_tracing();
     let a = Args::parse();
     let mut config = SummarizeConfig {
@@ -118,11 +122,9 @@ fn main() -> Result<()> {
     if !a.options.is_empty() {
         config.options = a.options.into_iter().collect();
     }
-    let stage = SummarizeStage {
-        input: a.input,
-        out_dir: a.out,
-        config,
-    };
+    let mut stage = SummarizeStage::new(a.input, a.out, config);
+    stage.max_cost_knob = "--max-cost-usd";
+    stage.results_knob = "--results";
     let manifest = stage::run_now(&stage)?;
     println!("{}", stage.summary(&manifest));
     Ok(())

@@ -12,29 +12,13 @@ use pricer_core::obs;
 
 use crate::cache::Cache;
 use crate::config::SummarizeConfig;
-use crate::request::{body, error_text, parse_completion, Answer, Failure, Key};
+use crate::request::{body, error_text, parse_completion, Answer, Failure, Key, Spent};
 
 /// A request to make.
 #[derive(Debug)]
 pub struct Job {
     pub key: Key,
     pub user: String,
-}
-
-/// Tokens and money spent by this run.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Spent {
-    pub requests: u64,
-    pub prompt_tokens: u64,
-    pub completion_tokens: u64,
-}
-
-impl Spent {
-    pub fn cost(&self, cfg: &SummarizeConfig) -> f64 {
-        (self.prompt_tokens as f64 * cfg.input_price_per_million
-            + self.completion_tokens as f64 * cfg.output_price_per_million)
-            / 1e6
-    }
 }
 
 /// Why a request failed, and whether every other request would fail the same way (a bad
@@ -206,8 +190,7 @@ pub fn run(
             match r {
                 Ok(a) => {
                     spent.requests += 1;
-                    spent.prompt_tokens += a.prompt_tokens;
-                    spent.completion_tokens += a.completion_tokens;
+                    spent.answer(&a);
                     if let Err(e) = cache.put(key, &a) {
                         stop.store(true, Ordering::Relaxed);
                         return Err(e);

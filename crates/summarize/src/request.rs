@@ -94,6 +94,42 @@ pub fn parse_completion(body: &Value) -> Result<Answer, Failure> {
     })
 }
 
+/// What a run sent and what the answers it received cost.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Spent {
+    /// Requests sent: online, each request once however often it was retried; in batch
+    /// mode, the lines of the batches this run created.
+    pub requests: u64,
+    /// Answers received and stored (online, or read back from batch results).
+    pub answers: u64,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+}
+
+impl Spent {
+    /// Counts an answer received.
+    pub fn answer(&mut self, a: &Answer) {
+        self.answers += 1;
+        self.prompt_tokens += a.prompt_tokens;
+        self.completion_tokens += a.completion_tokens;
+    }
+
+    pub fn cost(&self, cfg: &SummarizeConfig) -> f64 {
+        (self.prompt_tokens as f64 * cfg.input_price_per_million
+            + self.completion_tokens as f64 * cfg.output_price_per_million)
+            / 1e6
+    }
+}
+
+impl std::ops::AddAssign for Spent {
+    fn add_assign(&mut self, o: Spent) {
+        self.requests += o.requests;
+        self.answers += o.answers;
+        self.prompt_tokens += o.prompt_tokens;
+        self.completion_tokens += o.completion_tokens;
+    }
+}
+
 /// Characters of an error answer's body quoted in a failure or an error message.
 const ERROR_QUOTE_CHARS: usize = 300;
 

@@ -12,8 +12,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use pricer_core::artifact::{header_info, ArtifactReader, ArtifactWriter};
+use pricer_core::cli::Stopped;
 use pricer_core::jsonl::JsonLinesWriter;
 use pricer_core::manifest::{Counts, InputRef, Manifest};
+use pricer_core::obs::plural;
 use pricer_core::stage::{Output, Plan, Stage};
 use pricer_core::{obs, RawItem, SummarizedItem};
 
@@ -21,8 +23,8 @@ use crate::batch;
 use crate::cache::Cache;
 use crate::config::{Mode, SummarizeConfig};
 use crate::from;
-use crate::online::{self, Job, Spent};
-use crate::request::{Failure, Key};
+use crate::online::{self, Job};
+use crate::request::{Failure, Key, Spent};
 
 pub const STAGE: &str = "summarize";
 pub const FAILURES: &str = "failures.jsonl";
@@ -31,6 +33,11 @@ pub const REJECTS: &str = "rejects.jsonl";
 /// The curated splits read, and the summarized splits written (same names).
 pub const SPLITS: [&str; 3] = ["train.art", "validation.art", "test.art"];
 
+/// Submissions in one batch-mode run: the first, and again for what expired batches
+/// left undone. A failed or cancelled batch ends the run's submitting; its requests go
+/// into new files on the next run.
+pub const BATCH_ROUNDS: u32 = 3;
+
 /// The summarize stage of a run.
 #[derive(Debug, Clone)]
 pub struct SummarizeStage {
@@ -38,6 +45,24 @@ pub struct SummarizeStage {
     pub input: PathBuf,
     pub out_dir: PathBuf,
     pub config: SummarizeConfig,
+    /// How the user set the cost limit, for messages: `[summarize] max_cost_usd` in a
+    /// run config, `--max-cost-usd` on the command line.
+    pub max_cost_knob: &'static str,
+    /// How the user lists batch results: `[summarize] results` or `--results`.
+    pub results_knob: &'static str,
+}
+
+impl SummarizeStage {
+    /// The stage as a run config describes it.
+    pub fn new(input: PathBuf, out_dir: PathBuf, config: SummarizeConfig) -> SummarizeStage {
+        SummarizeStage {
+            input,
+            out_dir,
+            config,
+            max_cost_knob: "[summarize] max_cost_usd",
+            results_knob: "[summarize] results",
+        }
+    }
 }
 
 /// The curated items of every split, in order.
@@ -106,18 +131,27 @@ type Written = (
 );
 
 impl SummarizeStage {
-    /// Prints what the run will send and cost; refuses above `max_cost_usd`.
-    fn estimate(&self, items: u64, todo: u64, in_tokens: u64) -> Result<()> {
+    /// Prints what the run will send and cost; refuses above `max_cost_usd`. `waiting`:
+    /// requests in batches submitted earlier, already paid for and only waited for.
+    fn estimate(&self, items: u64, todo: u64, in_tokens: u64, waiting: u64) -> Result<()> {
         let c = &self.config;
         let out_tokens = todo * c.expected_output_tokens;
         let cost = (in_tokens as f64 * c.input_price_per_million
             + out_tokens as f64 * c.output_price_per_million)
             / 1e6;
+        let waiting = if waiting > 0 {
+            format!(
+                "; {} in batches submitted earlier, waited for",
+                plural(waiting, "request", "requests")
+            )
+        } else {
+            String::new()
+        };
         eprintln!(
-            "summarize: {} items, {} already answered in the cache; {} requests to {} at {} ({:?} mode): about {} input and {} output tokens, estimated ${cost:.2} at ${}/M in, ${}/M out",
+            "summarize: {} items, {} already answered in the cache; {} to send to {} at {} ({:?} mode): about {} input and {} output tokens, estimated ${cost:.2} at ${}/M in, ${}/M out{waiting}",
             obs::thousands(items),
             obs::thousands(items - todo),
-            obs::thousands(todo),
+            plural(todo, "request", "requests"),
             c.model,
             c.base_url,
             c.mode,
@@ -127,7 +161,10 @@ impl SummarizeStage {
             c.output_price_per_million
         );
         if let Some(max) = c.max_cost_usd.filter(|&m| cost > m) {
-            bail!("the estimated cost ${cost:.2} is above [summarize] max_cost_usd = {max}; nothing was sent");
+            bail!(
+                "the estimated cost ${cost:.2} is above {} = {max}; nothing was sent",
+                self.max_cost_knob
+            );
         }
         Ok(())
     }
@@ -136,54 +173,91 @@ impl SummarizeStage {
     fn request_missing(&self, cache: &mut Cache) -> Result<(Vec<(Key, Failure)>, Spent)> {
         let cfg = &self.config;
         let mut failures = Vec::new();
+        let mut spent = Spent::default();
         for path in &cfg.results {
-            failures.extend(batch::ingest_results(path, cache)?);
+            let read = batch::ingest_results(path, cache)?;
+            failures.extend(read.failures);
+            spent += read.spent;
         }
-        let pending = if cfg.mode == Mode::Batch {
-            batch::pending(cache)?
-        } else {
-            Vec::new()
-        };
-        let in_flight: HashSet<Key> = pending
-            .iter()
-            .flat_map(|(_, k)| k.iter().copied())
-            .collect();
-        let (items, todo, in_tokens) = todo(cfg, &self.input, cache, &in_flight)?;
-        self.estimate(items, todo.len() as u64, in_tokens)?;
-        if todo.is_empty() && pending.is_empty() {
-            return Ok((failures, Spent::default()));
+        if cfg.mode == Mode::Batch {
+            self.request_batches(cache, &mut failures, &mut spent)?;
+            return Ok((failures, spent));
         }
-        let n = todo.len() as u64;
-        match cfg.mode {
-            Mode::Online => {
-                let (f, spent) = online::run(cfg, jobs(cfg, &self.input, todo), n, cache)?;
-                failures.extend(f);
-                Ok((failures, spent))
+        let (items, todo, in_tokens) = todo(cfg, &self.input, cache, &HashSet::new())?;
+        self.estimate(items, todo.len() as u64, in_tokens, 0)?;
+        if !todo.is_empty() {
+            let n = todo.len() as u64;
+            let (f, s) = online::run(cfg, jobs(cfg, &self.input, todo), n, cache)?;
+            failures.extend(f);
+            spent += s;
+        }
+        Ok((failures, spent))
+    }
+
+    /// Batch mode: request files for what the cache lacks and no pending batch holds,
+    /// submitted with the pending ones and waited for; again at once for what expired
+    /// batches left undone, up to [`BATCH_ROUNDS`] times.
+    fn request_batches(
+        &self,
+        cache: &mut Cache,
+        failures: &mut Vec<(Key, Failure)>,
+        spent: &mut Spent,
+    ) -> Result<()> {
+        let cfg = &self.config;
+        for round in 1..=BATCH_ROUNDS {
+            let pending = batch::pending(cache)?;
+            let in_flight: HashSet<Key> = pending
+                .iter()
+                .flat_map(|(_, k)| k.iter().copied())
+                .collect();
+            let (items, todo, in_tokens) = todo(cfg, &self.input, cache, &in_flight)?;
+            self.estimate(items, todo.len() as u64, in_tokens, in_flight.len() as u64)?;
+            if todo.is_empty() && pending.is_empty() {
+                return Ok(());
             }
-            Mode::Batch => {
-                let mut files: Vec<PathBuf> = pending.into_iter().map(|(f, _)| f).collect();
-                files.extend(batch::write_requests(
-                    cfg,
-                    jobs(cfg, &self.input, todo),
-                    cache,
-                )?);
-                if !cfg.submit {
-                    bail!(
-                        "{} request files are ready in {}: upload them to the Batch API (endpoint /v1/chat/completions), \
-                         then list the downloaded result and error files in [summarize] results (or --results) and run again",
-                        files.len(),
-                        batch::batches_dir(cache).display()
-                    );
-                }
-                failures.extend(batch::submit_and_wait(cfg, &files, cache)?);
-                Ok((failures, Spent::default()))
+            let mut files: Vec<PathBuf> = pending.into_iter().map(|(f, _)| f).collect();
+            files.extend(batch::write_requests(
+                cfg,
+                jobs(cfg, &self.input, todo),
+                cache,
+            )?);
+            if !cfg.submit {
+                return Err(Stopped(format!(
+                    "{} ready in {}: upload them to the Batch API (endpoint /v1/chat/completions), \
+                     download the result and error files, list them in {} and run again",
+                    plural(files.len() as u64, "request file is", "request files are"),
+                    batch::batches_dir(cache).display(),
+                    self.results_knob
+                ))
+                .into());
+            }
+            let ended = batch::submit_and_wait(cfg, &files, cache)?;
+            failures.extend(ended.failures);
+            *spent += ended.spent;
+            for why in &ended.stopped {
+                eprintln!(
+                    "summarize: {why}; its requests go into new request files on the next run"
+                );
+            }
+            if ended.expired == 0 || !ended.stopped.is_empty() {
+                return Ok(());
+            }
+            if round < BATCH_ROUNDS {
+                eprintln!(
+                    "summarize: {} left undone by expired batches go into new request files now (round {} of at most {BATCH_ROUNDS})",
+                    plural(ended.expired, "request", "requests"),
+                    round + 1
+                );
             }
         }
+        Ok(())
     }
 
     /// Writes the summarized splits from the cache; the items it lacks, with reasons.
+    /// With any item lacking, nothing is written: a split that is not whole never sits
+    /// under an output's name.
     fn write_outputs(&self, cache: &Cache, failed: &BTreeMap<Key, String>) -> Result<Written> {
-        let mut outputs = BTreeMap::new();
+        let mut writers = Vec::new();
         let mut missing = Vec::new();
         let mut n = 0;
         for (s, file) in SPLITS.iter().enumerate() {
@@ -213,7 +287,13 @@ impl SummarizeStage {
                     )),
                 }
             }
-            outputs.insert((*file).to_owned(), w.finish()?);
+            writers.push(w);
+        }
+        let mut outputs = BTreeMap::new();
+        if missing.is_empty() {
+            for (file, w) in SPLITS.iter().zip(writers) {
+                outputs.insert((*file).to_owned(), w.finish()?);
+            }
         }
         Ok((outputs, n, missing))
     }
@@ -244,7 +324,7 @@ impl SummarizeStage {
         }
         outputs.insert(REJECTS.to_owned(), rejects.finish()?);
         let mut m = plan.manifest(outputs, counts);
-        m.summary = serde_json::json!({"from": path.display().to_string(), "requests": 0});
+        m.summary = serde_json::json!({"from": path.display().to_string()});
         m.write(&self.out_dir)?;
         Ok(m)
     }
@@ -302,15 +382,23 @@ impl Stage for SummarizeStage {
         let failed: BTreeMap<Key, String> =
             failures.into_iter().map(|(k, f)| (k, f.reason)).collect();
         let (outputs, n, missing) = self.write_outputs(&cache, &failed)?;
+        let spent_json = serde_json::json!({
+            "requests": spent.requests,
+            "answers": spent.answers,
+            "prompt_tokens": spent.prompt_tokens,
+            "completion_tokens": spent.completion_tokens,
+            "cost_usd": spent.cost(&self.config),
+        });
         if !missing.is_empty() {
+            eprintln!("summarize: {}", spent_text(&spent_json));
             let mut w = JsonLinesWriter::create(self.out_dir.join(FAILURES))?;
             for (s, pos, reason) in &missing {
                 w.write_value(&serde_json::json!({"split": SPLITS[*s].trim_end_matches(".art"), "item": pos, "reason": reason}))?;
             }
             w.finish()?;
             bail!(
-                "{} items have no summary yet ({}); they are listed in {} and will be requested again on the next run",
-                missing.len(),
+                "{} no summary yet ({}); they are listed in {} and will be requested again on the next run",
+                plural(missing.len() as u64, "item has", "items have"),
                 missing[0].2,
                 self.out_dir.join(FAILURES).display()
             );
@@ -323,13 +411,8 @@ impl Stage for SummarizeStage {
                 ..Counts::default()
             },
         );
-        m.summary = serde_json::json!({
-            "requests": spent.requests,
-            "prompt_tokens": spent.prompt_tokens,
-            "completion_tokens": spent.completion_tokens,
-            "cost_usd": spent.cost(&self.config),
-            "cache": cache.dir().display().to_string(),
-        });
+        m.this_run = spent_json;
+        m.this_run["cache"] = serde_json::json!(cache.dir().display().to_string());
         m.write(&self.out_dir)?;
         Ok(m)
     }
@@ -348,14 +431,24 @@ impl Stage for SummarizeStage {
             );
         }
         format!(
-            "summarize: {} items with summaries; {} requests made this run ({} in + {} out tokens, ${:.4}) in {:.1} s -> {}",
-            obs::thousands(m.counts.kept),
-            obs::thousands(s["requests"].as_u64().unwrap_or(0)),
-            obs::thousands(s["prompt_tokens"].as_u64().unwrap_or(0)),
-            obs::thousands(s["completion_tokens"].as_u64().unwrap_or(0)),
-            s["cost_usd"].as_f64().unwrap_or(0.0),
+            "summarize: {} with summaries; {} in {:.1} s -> {}",
+            plural(m.counts.kept, "item", "items"),
+            spent_text(&m.this_run),
             m.wall_seconds,
             self.out_dir.display()
         )
     }
+}
+
+/// What a run sent and what its answers cost, from the manifest's figures.
+fn spent_text(s: &serde_json::Value) -> String {
+    let n = |k: &str| s[k].as_u64().unwrap_or(0);
+    format!(
+        "this run sent {} and received {} ({} in + {} out tokens, ${:.4})",
+        plural(n("requests"), "request", "requests"),
+        plural(n("answers"), "answer", "answers"),
+        obs::thousands(n("prompt_tokens")),
+        obs::thousands(n("completion_tokens")),
+        s["cost_usd"].as_f64().unwrap_or(0.0),
+    )
 }

@@ -18,7 +18,7 @@ fn ingest(dir: &Path, text: &str) -> (anyhow::Result<usize>, Cache) {
     let path = dir.join("output.jsonl");
     std::fs::write(&path, text).unwrap();
     let mut cache = Cache::open(&dir.join("cache")).unwrap();
-    let failures = ingest_results(&path, &mut cache).map(|f| f.len());
+    let failures = ingest_results(&path, &mut cache).map(|f| f.failures.len());
     (failures, cache)
 }
 

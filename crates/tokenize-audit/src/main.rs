@@ -60,7 +60,11 @@ fn parse_named(s: &str) -> Result<(String, PathBuf), String> {
 
 pricer_core::global_allocator!();
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
+    pricer_core::cli::exit(run())
+}
+
+fn run() -> Result<()> {
     obs::init_tracing();
     let args = Args::parse();
     obs::init_threads(args.threads);
