@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Result;
+use pricer_core::knobs::Knobs;
 use pricer_core::recipe::Recipe;
 use pricer_core::stage::Stage;
 use pricer_curate::CurateStage;
@@ -44,6 +45,7 @@ fn v2(cfg: &RunConfig, run: &Path) -> Result<Vec<Box<dyn Stage>>> {
             out_dir: run.join("curate"),
             config: cfg.v2_curation(),
             trace: cfg.curate.trace,
+            knobs: Knobs::Config,
         }));
         parts.push((Part::Raw, run.join("curate")));
     }
@@ -90,6 +92,7 @@ fn v1(cfg: &RunConfig, run: &Path) -> Result<Vec<Box<dyn Stage>>> {
             out_dir: run.join("split"),
             sample: cfg.sample.clone(),
             sizes: cfg.split.v1(),
+            knobs: Knobs::Config,
         }),
         // After split, so that the report includes the first test items.
         Box::new(cfg.audit.stage(run, tok)),

@@ -12,6 +12,7 @@ pub mod contain;
 pub mod digest;
 pub mod dump;
 pub mod jsonl;
+pub mod knobs;
 pub mod manifest;
 pub mod obs;
 pub mod recipe;

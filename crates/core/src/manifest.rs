@@ -40,6 +40,53 @@ impl InputRef {
     }
 }
 
+impl InputRef {
+    /// An artifact a stage reads whole: its header's body digest and its size (the
+    /// reader checks the body against the digest at the end, so it is read once).
+    pub fn of_artifact(path: &Path) -> anyhow::Result<InputRef> {
+        let info = crate::artifact::header_info(path)?;
+        Ok(InputRef {
+            path: path.display().to_string(),
+            digest: info.digest,
+            bytes: info.bytes,
+        })
+    }
+
+    /// An artifact that `stage` needs records from: as [`InputRef::of_artifact`], and
+    /// refused, naming it, when it holds none (a stage that ran on nothing would write
+    /// nothing and say it succeeded).
+    pub fn of_records(path: &Path, stage: &str) -> anyhow::Result<InputRef> {
+        Ok(Self::of_some_records(&[path.to_owned()], stage)?.remove(0))
+    }
+
+    /// Artifacts (the splits of a part) that `stage` needs records from, some of them
+    /// possibly empty: refused, naming them, when all of them are.
+    pub fn of_some_records(paths: &[PathBuf], stage: &str) -> anyhow::Result<Vec<InputRef>> {
+        let mut inputs = Vec::new();
+        let mut records = 0;
+        for path in paths {
+            let info = crate::artifact::header_info(path)?;
+            records += info.count;
+            inputs.push(InputRef {
+                path: path.display().to_string(),
+                digest: info.digest,
+                bytes: info.bytes,
+            });
+        }
+        if records == 0 {
+            let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            anyhow::bail!(
+                "{}: {} no records, and the {stage} stage needs some; see the summary line \
+                 and manifest.json of the stage that wrote {} (its sizes, its rejects)",
+                names.join(", "),
+                if paths.len() == 1 { "holds" } else { "hold" },
+                if paths.len() == 1 { "it" } else { "them" },
+            );
+        }
+        Ok(inputs)
+    }
+}
+
 /// Rows (or records) in, kept, and rejected by reason, for the whole stage or one file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {

@@ -92,6 +92,19 @@ impl CurateConfig {
                 self.seed
             ));
         }
+        if let Some((name, _)) = [
+            ("train", self.train),
+            ("validation", self.validation),
+            ("test", self.test),
+        ]
+        .into_iter()
+        .find(|(_, n)| *n == 0)
+        {
+            return Err(format!(
+                "split size {name} is 0: recipe v2 publishes train, validation and test, and a \
+                 Hub dataset with an empty split cannot be loaded; give each split at least one item"
+            ));
+        }
         let splits = self.train + self.validation + self.test;
         if splits > self.sample {
             return Err(format!(

@@ -4,6 +4,7 @@
 //! shuffle and the splits.
 
 use anyhow::{bail, Result};
+use pricer_core::knobs::Knobs;
 use pricer_pycompat::numpy::{pairwise_sum, RandomState};
 use pricer_pycompat::random::PyRandom;
 
@@ -29,7 +30,7 @@ pub struct Draw {
     pub shuffled: Vec<usize>,
 }
 
-pub fn draw(pool: &[u32], keys: &Keys, cfg: &CurateConfig) -> Result<Draw> {
+pub fn draw(pool: &[u32], keys: &Keys, cfg: &CurateConfig, knobs: Knobs) -> Result<Draw> {
     if pool.is_empty() {
         bail!("no items to curate (the deduped pool is empty)");
     }
@@ -68,9 +69,10 @@ pub fn draw(pool: &[u32], keys: &Keys, cfg: &CurateConfig) -> Result<Draw> {
     if cfg.sample > nonzero {
         bail!(
             "the sample of {} is larger than the {nonzero} items with a non-zero weight (pool {}); \
-             lower [curate] sample or raise the factors",
+             lower {} or raise the category factors",
             cfg.sample,
-            pool.len()
+            pool.len(),
+            knobs.name("curate", "sample")
         );
     }
     let seed =
@@ -118,7 +120,9 @@ mod tests {
         let pool: Vec<u32> = (0..1000).collect();
         let mut cfg = config(10);
         cfg.default_factor = 1e308;
-        let err = draw(&pool, &keys(1000), &cfg).unwrap_err().to_string();
+        let err = draw(&pool, &keys(1000), &cfg, Knobs::Config)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("the weights sum to inf"), "{err}");
         assert!(err.contains("largest factor 1e+308"), "{err}");
     }
@@ -126,13 +130,17 @@ mod tests {
     #[test]
     fn a_sample_above_the_items_with_weight_is_refused() {
         let pool: Vec<u32> = (0..10).collect();
-        let err = draw(&pool, &keys(10), &config(20)).unwrap_err().to_string();
+        let err = draw(&pool, &keys(10), &config(20), Knobs::Flags)
+            .unwrap_err()
+            .to_string();
         // The cheapest item has weight 0 (its price is the minimum).
         assert!(
-            err.contains("larger than the 9 items with a non-zero weight (pool 10)"),
+            err.contains(
+                "larger than the 9 items with a non-zero weight (pool 10); lower --sample"
+            ),
             "{err}"
         );
-        let d = draw(&pool, &keys(10), &config(9)).unwrap();
+        let d = draw(&pool, &keys(10), &config(9), Knobs::Config).unwrap();
         assert_eq!(d.drawn.len(), 9);
         assert!(!d.drawn.contains(&0));
     }

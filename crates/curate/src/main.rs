@@ -94,6 +94,7 @@ fn run() -> Result<()> {
             keep: args.keep,
         },
         trace: args.trace,
+        knobs: pricer_core::knobs::Knobs::Flags,
     };
     let manifest = stage::run_now(&curate)?;
     println!("{}", curate.summary(&manifest));

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use pricer_core::artifact::{header_info, ArtifactInfo, ArtifactWriter};
+use pricer_core::artifact::{ArtifactInfo, ArtifactWriter};
 use pricer_core::manifest::{Counts, InputRef, Manifest};
 use pricer_core::reorder::{reorder, NOT_SELECTED, WORK_PREFIX};
 use pricer_core::stage::{Output, Plan, Stage};
@@ -39,6 +39,8 @@ pub struct CurateStage {
     pub config: CurateConfig,
     /// Also write trace/ (order.json, weights.json, draw.json, dedup-titles.jsonl).
     pub trace: bool,
+    /// How the user sets the knobs, for messages.
+    pub knobs: pricer_core::knobs::Knobs,
 }
 
 impl CurateStage {
@@ -176,13 +178,7 @@ impl Stage for CurateStage {
     }
 
     fn inputs(&self) -> Result<Vec<InputRef>> {
-        let path = self.items_path();
-        let info = header_info(&path)?;
-        Ok(vec![InputRef {
-            path: path.display().to_string(),
-            digest: info.digest,
-            bytes: info.bytes,
-        }])
+        Ok(vec![InputRef::of_records(&self.items_path(), STAGE)?])
     }
 
     fn config(&self) -> serde_json::Value {
@@ -210,7 +206,7 @@ impl Stage for CurateStage {
         let (digests, keys) = read_keys(&items)?;
         let pool = dedupe(&digests, self.config.seed);
         drop(digests);
-        let d = draw(&pool.pool, &keys, &self.config)
+        let d = draw(&pool.pool, &keys, &self.config, self.knobs)
             .with_context(|| format!("weighted draw from {}", items.display()))?;
         pricer_core::atomic::create_dir(&self.out_dir)?;
         let mut outputs = BTreeMap::new();

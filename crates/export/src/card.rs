@@ -40,7 +40,7 @@ pub fn render(splits: &[SplitInfo], p: &Provenance) -> String {
     b.push_str("# Amazon product prices for fine-tuning (pricer recipe v1)\n\n");
     b.push_str(
         "Product descriptions from the Amazon Reviews 2023 metadata, each turned into a prompt that asks an \
-         LLM for the product's price to the nearest dollar. Built with [pricer](https://example.invalid/pricer), \
+         LLM for the product's price to the nearest dollar. Built with pricer, \
          which reproduces the well-known \"price is right\" curation recipe byte for byte.\n\n",
     );
     b.push_str("```python\nfrom datasets import load_dataset\nds = load_dataset(\"<user>/<this-dataset>\")\n```\n\n");

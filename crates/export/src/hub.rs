@@ -29,7 +29,8 @@ pub trait Table: Sync {
 }
 
 /// Writes the first `limit` records of `src` (all with `None`) as `split`'s shards under
-/// `folder/data/`. Two passes: sizes first, to name the shards `-of-0000N`.
+/// `folder/data/`. Two passes: sizes first, to name the shards `-of-0000N`. A split with
+/// no records is left out (None), with a warning.
 pub fn write_split<T: Table>(
     table: &T,
     split: &str,
@@ -37,7 +38,7 @@ pub fn write_split<T: Table>(
     folder: &Path,
     max_shard_bytes: u64,
     limit: Option<u64>,
-) -> Result<SplitInfo> {
+) -> Result<Option<SplitInfo>> {
     let limit = limit.unwrap_or(u64::MAX);
     // `num_bytes` is what `datasets` writes on the card: pyarrow's `Table.nbytes`, which
     // (since pyarrow 13) counts a string column's offsets as 4 bytes per row, not per row + 1.
@@ -45,6 +46,16 @@ pub fn write_split<T: Table>(
     for r in ArtifactReader::<T::Record>::open(src)?.take(limit as usize) {
         rows += 1;
         num_bytes += table.row_bytes(&r?);
+    }
+    if rows == 0 {
+        // `datasets` cannot load a split without files ("Instruction ... corresponds to
+        // no data"), and one with an empty file has no schema it agrees on: left out.
+        eprintln!(
+            "export: warning: {}: the {split} split holds no items; it is left out of {}",
+            src.display(),
+            folder.display()
+        );
+        return Ok(None);
     }
     let per_shard = shard_rows(rows, num_bytes, max_shard_bytes)
         .with_context(|| format!("{}: the {split} split", src.display()))?;
@@ -66,13 +77,13 @@ pub fn write_split<T: Table>(
         parquet_bytes += w.finish()?;
         files.push(format!("data/{name}"));
     }
-    Ok(SplitInfo {
+    Ok(Some(SplitInfo {
         name: split.to_owned(),
         rows,
         num_bytes,
         files,
         parquet_bytes,
-    })
+    }))
 }
 
 /// Rows in each shard, as `datasets.push_to_hub` cuts a split: `int(num_bytes /

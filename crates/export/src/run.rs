@@ -226,7 +226,7 @@ fn write_all(
             .iter()
             .map(|(split, src)| {
                 let hub = &hub;
-                scope.spawn(move || -> Result<SplitInfo> {
+                scope.spawn(move || -> Result<Option<SplitInfo>> {
                     let s = write_split(
                         &V1Rows { split },
                         split,
@@ -244,7 +244,8 @@ fn write_all(
         let items_job = scope.spawn(move || {
             write_items_table(items_src, &cfg.out_dir.join(ITEMS).join("items.parquet"))
         });
-        let splits: Result<Vec<SplitInfo>> = hub_jobs.into_iter().map(joined).collect();
+        let splits: Result<Vec<Option<SplitInfo>>> = hub_jobs.into_iter().map(joined).collect();
+        let splits = splits.map(|s| s.into_iter().flatten().collect::<Vec<_>>());
         (splits, joined(items_job))
     });
     Ok((splits?, items_table?))
@@ -305,17 +306,9 @@ impl Stage for ExportStage {
     /// before (by digest).
     fn inputs(&self) -> Result<Vec<InputRef>> {
         let items = self.items_dir.join("items.art");
-        let paths = self.splits()?.into_iter().map(|(_, p)| p).chain([items]);
-        let mut inputs = paths
-            .map(|path| {
-                let info = header_info(&path)?;
-                Ok(InputRef {
-                    path: path.display().to_string(),
-                    digest: info.digest,
-                    bytes: info.bytes,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let splits: Vec<PathBuf> = self.splits()?.into_iter().map(|(_, p)| p).collect();
+        let mut inputs = InputRef::of_some_records(&splits, STAGE)?;
+        inputs.push(InputRef::of_artifact(&items)?);
         if let Some(report) = self.report() {
             inputs.push(InputRef {
                 path: report.display().to_string(),

@@ -9,12 +9,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use arrow::array::{ArrayRef, Float64Array, StringArray};
-use arrow::datatypes::{DataType, Field, Schema};
-use pricer_core::artifact::header_info;
 use pricer_core::artifact::Record;
 use pricer_core::atomic::write_atomic;
 use pricer_core::manifest::{Counts, InputRef, Manifest};
@@ -22,8 +18,8 @@ use pricer_core::stage::{Output, Plan, Stage};
 use pricer_core::{obs, recipe_v2, PromptPair, RawItem, SummarizedItem};
 
 use crate::card::SplitInfo;
+use crate::columns::{Column, Columns};
 use crate::hub::{write_split, yaml_header, Table, TERMS};
-use crate::parquet_out::hf_features_metadata;
 
 pub const STAGE: &str = "export";
 /// Splits of parts 1 and 2 in publishing order, with the artifact of each.
@@ -46,143 +42,30 @@ pub const DEFAULT_LITE: [u64; 3] = [
     recipe_v2::LITE_TEST as u64,
 ];
 
-/// The items_raw table.
-struct RawItems;
-
-const FEATURES: [(&str, &str); 5] = [
-    ("title", "string"),
-    ("category", "string"),
-    ("price", "float64"),
-    ("full", "string"),
-    ("weight", "float64"),
+/// The items_raw table (part 1).
+static RAW: [Column<RawItem>; 5] = [
+    Column::Text("title", |r| &r.title),
+    Column::Text("category", |r| &r.category),
+    Column::Number("price", |r| r.price),
+    Column::Text("full", |r| &r.full),
+    Column::Number("weight", |r| r.weight),
 ];
 
-impl Table for RawItems {
-    type Record = RawItem;
-
-    fn features(&self) -> Vec<(&'static str, &'static str)> {
-        FEATURES.to_vec()
-    }
-
-    fn schema(&self) -> Schema {
-        let fields = FEATURES.iter().map(|(n, t)| {
-            let dt = if *t == "string" {
-                DataType::Utf8
-            } else {
-                DataType::Float64
-            };
-            Field::new(*n, dt, true)
-        });
-        let meta = [("huggingface".to_owned(), hf_features_metadata(&FEATURES))];
-        Schema::new(fields.collect::<Vec<_>>()).with_metadata(meta.into_iter().collect())
-    }
-
-    fn row_bytes(&self, r: &RawItem) -> u64 {
-        (r.title.len() + r.category.len() + r.full.len()) as u64 + 3 * 4 + 2 * 8
-    }
-
-    fn columns(&self, rows: &[RawItem]) -> Vec<ArrayRef> {
-        let s = |f: fn(&RawItem) -> &str| -> ArrayRef {
-            Arc::new(StringArray::from_iter_values(rows.iter().map(f)))
-        };
-        let x = |f: fn(&RawItem) -> f64| -> ArrayRef {
-            Arc::new(Float64Array::from_iter_values(rows.iter().map(f)))
-        };
-        vec![
-            s(|r| &r.title),
-            s(|r| &r.category),
-            x(|r| r.price),
-            s(|r| &r.full),
-            x(|r| r.weight),
-        ]
-    }
-}
-
-const SUMMARIZED: [(&str, &str); 6] = [
-    ("title", "string"),
-    ("category", "string"),
-    ("price", "float64"),
-    ("full", "string"),
-    ("weight", "float64"),
-    ("summary", "string"),
+/// The items table (part 2): items_raw's columns and the summary.
+static SUMMARIZED: [Column<SummarizedItem>; 6] = [
+    Column::Text("title", |r| &r.title),
+    Column::Text("category", |r| &r.category),
+    Column::Number("price", |r| r.price),
+    Column::Text("full", |r| &r.full),
+    Column::Number("weight", |r| r.weight),
+    Column::Text("summary", |r| &r.summary),
 ];
-
-fn schema_of(features: &[(&str, &str)]) -> Schema {
-    let fields = features.iter().map(|(n, t)| {
-        let dt = if *t == "string" {
-            DataType::Utf8
-        } else {
-            DataType::Float64
-        };
-        Field::new(*n, dt, true)
-    });
-    let meta = [("huggingface".to_owned(), hf_features_metadata(features))];
-    Schema::new(fields.collect::<Vec<_>>()).with_metadata(meta.into_iter().collect())
-}
-
-/// The items_full table (part 2).
-struct Summarized;
-
-impl Table for Summarized {
-    type Record = SummarizedItem;
-
-    fn features(&self) -> Vec<(&'static str, &'static str)> {
-        SUMMARIZED.to_vec()
-    }
-
-    fn schema(&self) -> Schema {
-        schema_of(&SUMMARIZED)
-    }
-
-    fn row_bytes(&self, r: &SummarizedItem) -> u64 {
-        (r.title.len() + r.category.len() + r.full.len() + r.summary.len()) as u64 + 4 * 4 + 2 * 8
-    }
-
-    fn columns(&self, rows: &[SummarizedItem]) -> Vec<ArrayRef> {
-        let s = |f: fn(&SummarizedItem) -> &str| -> ArrayRef {
-            Arc::new(StringArray::from_iter_values(rows.iter().map(f)))
-        };
-        let x = |f: fn(&SummarizedItem) -> f64| -> ArrayRef {
-            Arc::new(Float64Array::from_iter_values(rows.iter().map(f)))
-        };
-        vec![
-            s(|r| &r.title),
-            s(|r| &r.category),
-            x(|r| r.price),
-            s(|r| &r.full),
-            x(|r| r.weight),
-            s(|r| &r.summary),
-        ]
-    }
-}
-
-const PROMPTS: [(&str, &str); 2] = [("prompt", "string"), ("completion", "string")];
 
 /// The items_prompts table (part 3).
-struct Prompts;
-
-impl Table for Prompts {
-    type Record = PromptPair;
-
-    fn features(&self) -> Vec<(&'static str, &'static str)> {
-        PROMPTS.to_vec()
-    }
-
-    fn schema(&self) -> Schema {
-        schema_of(&PROMPTS)
-    }
-
-    fn row_bytes(&self, r: &PromptPair) -> u64 {
-        (r.prompt.len() + r.completion.len()) as u64 + 2 * 4
-    }
-
-    fn columns(&self, rows: &[PromptPair]) -> Vec<ArrayRef> {
-        let s = |f: fn(&PromptPair) -> &str| -> ArrayRef {
-            Arc::new(StringArray::from_iter_values(rows.iter().map(f)))
-        };
-        vec![s(|r| &r.prompt), s(|r| &r.completion)]
-    }
-}
+static PROMPTS: [Column<PromptPair>; 2] = [
+    Column::Text("prompt", |r| &r.prompt),
+    Column::Text("completion", |r| &r.completion),
+];
 
 /// One part of the recipe to publish.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -220,14 +103,6 @@ impl Part {
         match self {
             Part::Prompts => PROMPT_SPLITS,
             _ => SPLITS,
-        }
-    }
-
-    fn features(self) -> &'static [(&'static str, &'static str)] {
-        match self {
-            Part::Raw => &FEATURES,
-            Part::Summarized => &SUMMARIZED,
-            Part::Prompts => &PROMPTS,
         }
     }
 
@@ -285,17 +160,12 @@ impl V2Export {
         Ok(serde_json::Value::Object(out))
     }
 
-    fn card(
-        &self,
-        name: &str,
-        part: Part,
-        splits: &[SplitInfo],
-        prov: &serde_json::Value,
-    ) -> String {
+    fn card(&self, name: &str, part: Part, written: &Written, prov: &serde_json::Value) -> String {
+        let (features, splits) = (&written.features, &written.splits);
         let mut b = yaml_header(
             &format!("Amazon product prices ({name}, pricer recipe v2)"),
             &["price-prediction", "amazon"],
-            part.features(),
+            features,
             splits,
         );
         b.push_str(&format!(
@@ -306,9 +176,16 @@ impl V2Export {
              Built with pricer, which reproduces the recipe's deterministic parts byte for byte.\n\n",
             part.about()
         ));
+        if !written.left_out.is_empty() {
+            b.push_str(&format!(
+                "The summaries came from a source without {}: {} left out here rather than published empty.\n\n",
+                written.left_out.join(", "),
+                if written.left_out.len() == 1 { "that column is" } else { "those columns are" }
+            ));
+        }
         b.push_str("```python\nfrom datasets import load_dataset\nds = load_dataset(\"<user>/<this-dataset>\")\n```\n\n");
         b.push_str("## Splits\n\n| split | rows | files |\n|---|---|---|\n");
-        for s in splits {
+        for s in splits.iter() {
             b.push_str(&format!(
                 "| {} | {} | {} |\n",
                 s.name,
@@ -349,21 +226,18 @@ impl V2Export {
         b
     }
 
-    fn write_part<T: Table>(
+    fn write_part<R: Record + Sync>(
         &self,
-        table: &T,
-        part: Part,
-        src: &Path,
+        table: &Columns<R>,
+        all: &'static [Column<R>],
+        (part, src): (Part, &Path),
         dir: &Path,
         lite: bool,
-    ) -> Result<Vec<SplitInfo>>
-    where
-        T::Record: Record,
-    {
+    ) -> Result<Written> {
         let mut splits = Vec::new();
         for (k, (split, file)) in part.splits().iter().enumerate() {
             let limit = lite.then_some(self.lite[k]);
-            splits.push(write_split(
+            splits.extend(write_split(
                 table,
                 split,
                 &src.join(file),
@@ -372,8 +246,45 @@ impl V2Export {
                 limit,
             )?);
         }
-        Ok(splits)
+        Ok(Written {
+            features: table.features(),
+            left_out: table.left_out(all),
+            splits,
+        })
     }
+
+    /// Writes one folder's Parquet files: every column of its part, but for summaries
+    /// from a source that lacked some (the summarize stage's `columns`).
+    fn write_folder(
+        &self,
+        part: Part,
+        src: &Path,
+        dir: &Path,
+        lite: bool,
+        prov: &serde_json::Value,
+    ) -> Result<Written> {
+        let at = (part, src);
+        match part {
+            Part::Raw => self.write_part(&Columns::all(&RAW), &RAW, at, dir, lite),
+            Part::Summarized => {
+                let columns = &prov[part.name()]["summary"]["columns"];
+                let table = match columns.as_array() {
+                    Some(had) => Columns::some(&SUMMARIZED, |c| had.iter().any(|h| h == c)),
+                    None => Columns::all(&SUMMARIZED),
+                };
+                self.write_part(&table, &SUMMARIZED, at, dir, lite)
+            }
+            Part::Prompts => self.write_part(&Columns::all(&PROMPTS), &PROMPTS, at, dir, lite),
+        }
+    }
+}
+
+/// What one folder's table holds.
+struct Written {
+    features: Vec<(&'static str, &'static str)>,
+    /// Columns of the part that the source lacked.
+    left_out: Vec<&'static str>,
+    splits: Vec<SplitInfo>,
 }
 
 impl Stage for V2Export {
@@ -389,15 +300,8 @@ impl Stage for V2Export {
     fn inputs(&self) -> Result<Vec<InputRef>> {
         let mut inputs = Vec::new();
         for (part, dir) in &self.parts {
-            for (_, file) in part.splits() {
-                let path = dir.join(file);
-                let info = header_info(&path)?;
-                inputs.push(InputRef {
-                    path: path.display().to_string(),
-                    digest: info.digest,
-                    bytes: info.bytes,
-                });
-            }
+            let paths: Vec<PathBuf> = part.splits().iter().map(|(_, f)| dir.join(f)).collect();
+            inputs.extend(InputRef::of_some_records(&paths, STAGE)?);
         }
         let prov = self.provenance()?.to_string();
         inputs.push(InputRef {
@@ -434,15 +338,12 @@ impl Stage for V2Export {
                 std::fs::remove_dir_all(&dir)
                     .with_context(|| format!("{}: cannot clear", dir.display()))?;
             }
-            let splits = match part {
-                Part::Raw => self.write_part(&RawItems, part, src, &dir, lite)?,
-                Part::Summarized => self.write_part(&Summarized, part, src, &dir, lite)?,
-                Part::Prompts => self.write_part(&Prompts, part, src, &dir, lite)?,
-            };
+            let written = self.write_folder(part, src, &dir, lite, &prov)?;
             write_atomic(
                 &dir.join("README.md"),
-                self.card(&folder, part, &splits, &prov).as_bytes(),
+                self.card(&folder, part, &written, &prov).as_bytes(),
             )?;
+            let splits = written.splits;
             outputs.extend(crate::run::files_under(&self.out_dir, &folder)?);
             let rows: Vec<serde_json::Value> = splits
                 .iter()

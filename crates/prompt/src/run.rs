@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Result;
-use pricer_core::artifact::{header_info, ArtifactReader, ArtifactWriter};
+use pricer_core::artifact::{ArtifactReader, ArtifactWriter};
 use pricer_core::jsonl::JsonLinesWriter;
 use pricer_core::manifest::{Counts, InputRef, Manifest};
 use pricer_core::shard::ShardSpec;
@@ -92,14 +92,8 @@ impl Stage for PromptStage {
     }
 
     fn inputs(&self) -> Result<Vec<InputRef>> {
-        let candidates = self.candidates_path();
-        let info = header_info(&candidates)?;
         Ok(vec![
-            InputRef {
-                path: candidates.display().to_string(),
-                digest: info.digest,
-                bytes: info.bytes,
-            },
+            InputRef::of_records(&self.candidates_path(), STAGE)?,
             InputRef {
                 path: self.tokenizer.path.display().to_string(),
                 digest: self.tokenizer.digest.clone(),

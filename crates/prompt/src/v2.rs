@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Result};
-use pricer_core::artifact::{header_info, ArtifactReader, ArtifactWriter};
+use pricer_core::artifact::{ArtifactReader, ArtifactWriter};
 use pricer_core::manifest::{Counts, InputRef, Manifest};
 use pricer_core::stage::{Output, Plan, Stage};
 use pricer_core::{obs, recipe_v2, window, PromptPair, SummarizedItem};
@@ -123,16 +123,11 @@ impl Stage for PromptsStage {
     }
 
     fn inputs(&self) -> Result<Vec<InputRef>> {
-        let mut inputs = Vec::new();
-        for (src, _, _) in SPLITS {
-            let path = self.input.join(src);
-            let info = header_info(&path)?;
-            inputs.push(InputRef {
-                path: path.display().to_string(),
-                digest: info.digest,
-                bytes: info.bytes,
-            });
-        }
+        let paths: Vec<PathBuf> = SPLITS
+            .iter()
+            .map(|(src, ..)| self.input.join(src))
+            .collect();
+        let mut inputs = InputRef::of_some_records(&paths, self.name())?;
         inputs.push(InputRef {
             path: self.tokenizer.path.display().to_string(),
             digest: self.tokenizer.digest.clone(),

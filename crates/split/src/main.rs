@@ -91,6 +91,7 @@ fn run() -> Result<()> {
             validation: args.validation,
             take_available: args.take_available,
         },
+        knobs: pricer_core::knobs::Knobs::Flags,
     };
     let manifest = stage::run_now(&split).context("split failed")?;
     println!("{}", split.summary(&manifest));

@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use pricer_core::artifact::{header_info, ArtifactReader, ArtifactWriter};
+use pricer_core::artifact::{ArtifactReader, ArtifactWriter};
+use pricer_core::knobs::Knobs;
 use pricer_core::manifest::{Counts, InputRef, Manifest};
 use pricer_core::reorder::{reorder_frames, NOT_SELECTED, WORK_PREFIX};
 use pricer_core::stage::{Output, Plan, Stage};
@@ -35,6 +36,8 @@ pub struct SplitStage {
     pub out_dir: PathBuf,
     pub sample: SampleConfig,
     pub sizes: SplitSizes,
+    /// How the user sets the sizes, for messages.
+    pub knobs: Knobs,
 }
 
 impl SplitStage {
@@ -117,12 +120,43 @@ struct Selection {
 }
 
 impl Selection {
-    fn plan(path: &Path, sample: &SampleConfig, sizes: &SplitSizes) -> Result<Selection> {
+    fn plan(
+        path: &Path,
+        sample: &SampleConfig,
+        sizes: &SplitSizes,
+        knobs: Knobs,
+    ) -> Result<Selection> {
         let (keys, categories) = read_keys(path)?;
         let picked = price_balanced_sample(&keys, &categories, sample)
             .with_context(|| format!("price-balanced sample of {}", path.display()))?;
         let order = shuffled(picked, sizes.seed);
-        let parts = partition(sizes, order.len())?;
+        let parts = partition(sizes, order.len()).map_err(|e| {
+            let k = |key| knobs.name("split", key);
+            let take = if sizes.take_available {
+                "there is not one item for each split".to_owned()
+            } else {
+                format!(
+                    "allow taking what there is in the sizes' proportions ({})",
+                    knobs.on("split", "take_available")
+                )
+            };
+            anyhow::anyhow!(
+                "{e}; lower the sizes ({}, {}, {}) or {take}",
+                k("train"),
+                k("test"),
+                k("validation")
+            )
+        })?;
+        if parts.total() < sizes.train + sizes.test + sizes.validation {
+            eprintln!(
+                "split: warning: the sample holds {} items, fewer than the {} asked for; took train {}, test {}{} (the sizes' proportions)",
+                obs::thousands(order.len() as u64),
+                obs::thousands((sizes.train + sizes.test + sizes.validation) as u64),
+                obs::thousands(parts.train as u64),
+                obs::thousands(parts.test as u64),
+                if parts.validation > 0 { format!(", validation {}", obs::thousands(parts.validation as u64)) } else { String::new() },
+            );
+        }
         Ok(Selection {
             keys,
             categories,
@@ -190,13 +224,7 @@ impl Stage for SplitStage {
     }
 
     fn inputs(&self) -> Result<Vec<InputRef>> {
-        let items = self.items_path();
-        let info = header_info(&items)?;
-        Ok(vec![InputRef {
-            path: items.display().to_string(),
-            digest: info.digest,
-            bytes: info.bytes,
-        }])
+        Ok(vec![InputRef::of_records(&self.items_path(), STAGE)?])
     }
 
     fn config(&self) -> serde_json::Value {
@@ -218,7 +246,7 @@ impl Stage for SplitStage {
     fn run(&self, plan: &Plan) -> Result<Manifest> {
         self.sample.validate().map_err(anyhow::Error::msg)?;
         let items = self.items_path();
-        let sel = Selection::plan(&items, &self.sample, &self.sizes)?;
+        let sel = Selection::plan(&items, &self.sample, &self.sizes, self.knobs)?;
         let parts = sel.parts;
         std::fs::create_dir_all(&self.out_dir)
             .with_context(|| format!("{}: cannot create", self.out_dir.display()))?;
@@ -279,7 +307,7 @@ pub fn summary_line(s: &SplitSummary, out_dir: &Path) -> String {
         .map(|(c, n)| format!("{c} {}", obs::thousands(*n as u64)))
         .collect();
     format!(
-        "split: {} items -> sample {} (mean ${:.2}; {}) -> train {} (mean ${:.2}), test {} (mean ${:.2}; first 250 ${:.2}){} -> {}",
+        "split: {} items -> sample {} (mean ${:.2}; {}) -> train {} (mean ${:.2}), test {} (mean ${:.2}; first {} ${:.2}){} -> {}",
         obs::thousands(s.items as u64),
         obs::thousands(s.sample as u64),
         s.sample_mean_price,
@@ -288,6 +316,7 @@ pub fn summary_line(s: &SplitSummary, out_dir: &Path) -> String {
         s.train_mean_price,
         obs::thousands(s.test as u64),
         s.test_mean_price,
+        s.test.min(250),
         s.test_first_250_mean_price,
         if s.validation > 0 { format!(", validation {}", obs::thousands(s.validation as u64)) } else { String::new() },
         out_dir.display()

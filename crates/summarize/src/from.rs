@@ -83,9 +83,54 @@ impl Reject {
     }
 }
 
-/// One row of the source: an item with its split (0 train, 1 validation, 2 test), or a
-/// reject.
-pub type Row = std::result::Result<(usize, SummarizedItem), Reject>;
+/// The optional columns a row had (`title`, `category`, `full`, `weight`): a column the
+/// row lacks is empty (0 for `weight`) in its item, and must not be published as data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Has(u8);
+
+impl Has {
+    /// The optional columns, in the published order.
+    pub const OPTIONAL: [&'static str; 4] = ["title", "category", "full", "weight"];
+    pub const ALL: Has = Has(0b1111);
+    pub const NONE: Has = Has(0);
+
+    fn of(present: [bool; 4]) -> Has {
+        Has(present
+            .iter()
+            .enumerate()
+            .fold(0, |m, (i, &p)| m | (u8::from(p) << i)))
+    }
+
+    pub fn has(self, column: &str) -> bool {
+        Self::OPTIONAL
+            .iter()
+            .position(|c| *c == column)
+            .is_none_or(|i| self.0 & (1 << i) != 0)
+    }
+
+    /// The columns both have.
+    pub fn and(self, other: Has) -> Has {
+        Has(self.0 & other.0)
+    }
+
+    /// The optional columns present, by name.
+    pub fn names(self) -> Vec<&'static str> {
+        Self::OPTIONAL.into_iter().filter(|c| self.has(c)).collect()
+    }
+
+    /// Every column an item of these rows has, in the published order (items_raw's
+    /// columns, then `summary`).
+    pub fn columns(self) -> Vec<&'static str> {
+        ["title", "category", "price", "full", "weight", "summary"]
+            .into_iter()
+            .filter(|c| self.has(c))
+            .collect()
+    }
+}
+
+/// One row of the source: an item with its split (0 train, 1 validation, 2 test) and the
+/// optional columns it had, or a reject.
+pub type Row = std::result::Result<(usize, SummarizedItem, Has), Reject>;
 
 /// A row's price as part 3 can use it: `round()` raises in Python on NaN and infinities,
 /// and a test item without a finite price cannot be scored.
@@ -117,7 +162,7 @@ pub fn read(from: &Path, mut emit: impl FnMut(Row) -> Result<()>) -> Result<()> 
                         file.display()
                     )
                 })?;
-            read_parquet(&file, |row| emit(row.map(|item| (split, item))))?;
+            read_parquet(&file, |row| emit(row.map(|(item, has)| (split, item, has))))?;
         } else {
             read_jsonl(&file, &mut emit)?;
         }
@@ -179,10 +224,10 @@ fn float_column(
     Ok(Some(col.as_primitive::<Float64Type>().iter().collect()))
 }
 
-fn read_parquet(
-    file: &Path,
-    mut emit: impl FnMut(std::result::Result<SummarizedItem, Reject>) -> Result<()>,
-) -> Result<()> {
+/// A Parquet row's item and the optional columns it had, or why it gives none.
+type ParquetRow = std::result::Result<(SummarizedItem, Has), Reject>;
+
+fn read_parquet(file: &Path, mut emit: impl FnMut(ParquetRow) -> Result<()>) -> Result<()> {
     // The parquet and arrow crates still assert on some damaged files: every call into
     // them is contained, so such a file stops with its path instead of a panic.
     let mut reader = contain(file, "Parquet", || {
@@ -208,11 +253,7 @@ fn read_parquet(
 }
 
 /// The rows of one record batch whose first row is row `first` (from 0) of the file.
-fn batch_rows(
-    batch: &RecordBatch,
-    file: &Path,
-    first: u64,
-) -> Result<Vec<std::result::Result<SummarizedItem, Reject>>> {
+fn batch_rows(batch: &RecordBatch, file: &Path, first: u64) -> Result<Vec<ParquetRow>> {
     let summary = string_column(batch, "summary", file, true)?.expect("required");
     let price = float_column(batch, "price", file, true)?.expect("required");
     let title = string_column(batch, "title", file, false)?;
@@ -223,20 +264,29 @@ fn batch_rows(
         let c = c.as_string::<i64>();
         c.is_valid(i).then(|| c.value(i).to_owned())
     };
-    let text = |c: &Option<ArrayRef>, i| c.as_ref().and_then(|c| cell(c, i)).unwrap_or_default();
+    let text = |c: &Option<ArrayRef>, i| c.as_ref().and_then(|c| cell(c, i));
     Ok((0..batch.num_rows())
         .map(|i| {
             let reject = |reason| Reject::new(file, "row", first + i as u64 + 1, reason);
             let summary = cell(&summary, i).ok_or_else(|| reject("summary_missing"))?;
             let price = price[i].ok_or_else(|| reject("price_missing"))?;
-            Ok(SummarizedItem {
-                title: text(&title, i),
-                category: text(&category, i),
+            let (title, category, full) = (text(&title, i), text(&category, i), text(&full, i));
+            let weight = weight.as_ref().and_then(|w| w[i]);
+            let has = Has::of([
+                title.is_some(),
+                category.is_some(),
+                full.is_some(),
+                weight.is_some(),
+            ]);
+            let item = SummarizedItem {
+                title: title.unwrap_or_default(),
+                category: category.unwrap_or_default(),
                 price: finite(price, || reject("price_not_finite"))?,
-                full: text(&full, i),
-                weight: weight.as_ref().and_then(|w| w[i]).unwrap_or(0.0),
+                full: full.unwrap_or_default(),
+                weight: weight.unwrap_or(0.0),
                 summary,
-            })
+            };
+            Ok((item, has))
         })
         .collect())
 }
@@ -297,15 +347,21 @@ fn json_row(line: &str, reject: impl Fn(&'static str) -> Reject) -> Row {
     })?;
     let summary = text("summary").ok_or_else(|| reject("summary_missing"))?;
     let price = number("price").ok_or_else(|| reject("price_missing"))?;
-    Ok((
-        split,
-        SummarizedItem {
-            title: text("title").unwrap_or_default(),
-            category: text("category").unwrap_or_default(),
-            price: finite(price, || reject("price_not_finite"))?,
-            full: text("full").unwrap_or_default(),
-            weight: number("weight").unwrap_or(0.0),
-            summary,
-        },
-    ))
+    let (title, category, full) = (text("title"), text("category"), text("full"));
+    let weight = number("weight");
+    let has = Has::of([
+        title.is_some(),
+        category.is_some(),
+        full.is_some(),
+        weight.is_some(),
+    ]);
+    let item = SummarizedItem {
+        title: title.unwrap_or_default(),
+        category: category.unwrap_or_default(),
+        price: finite(price, || reject("price_not_finite"))?,
+        full: full.unwrap_or_default(),
+        weight: weight.unwrap_or(0.0),
+        summary,
+    };
+    Ok((split, item, has))
 }

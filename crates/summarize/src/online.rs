@@ -3,9 +3,9 @@
 //! every answer stored in the cache the moment it arrives.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{channel, sync_channel};
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use pricer_core::obs;
@@ -54,14 +54,53 @@ fn backoff(cfg: &SummarizeConfig, key: &Key, attempt: u32) -> Duration {
     Duration::from_millis(base + jitter)
 }
 
-fn request(
-    agent: &ureq::Agent,
-    url: &str,
-    auth: Option<&str>,
-    cfg: &SummarizeConfig,
-    job: &Job,
-    stop: &AtomicBool,
-) -> Result<Answer, Failed> {
+/// What the workers share: where to send, and what the run has seen so far.
+struct Shared<'a> {
+    agent: ureq::Agent,
+    url: String,
+    auth: Option<String>,
+    cfg: &'a SummarizeConfig,
+    stop: AtomicBool,
+    /// Set once the endpoint has answered anything (an error status included): from then
+    /// on a refused connection is a passing fault, retried; before, it is the wrong
+    /// address or a server that is not running, and the run stops at once.
+    reached: AtomicBool,
+    retries: RetryLog,
+}
+
+/// One line on stderr per retry round (the first request to reach attempt N) and at most
+/// one every 10 s in between, so that a run waiting on a struggling endpoint says so
+/// whether or not a progress bar is drawn.
+#[derive(Default)]
+struct RetryLog(Mutex<(u32, Option<Instant>)>);
+
+impl RetryLog {
+    fn note(&self, attempt: u32, of: u32, wait: Duration, why: &Failure) {
+        let mut last = self.0.lock().expect("lock");
+        let quiet = last
+            .1
+            .is_some_and(|t| t.elapsed() < Duration::from_secs(10));
+        if attempt > last.0 || !quiet {
+            last.0 = last.0.max(attempt);
+            last.1 = Some(Instant::now());
+            eprintln!(
+                "summarize: retrying requests (attempt {attempt} of {of}, next in {:.1} s): {}",
+                wait.as_secs_f64(),
+                why.reason
+            );
+        }
+    }
+}
+
+/// Whether a transport error means the endpoint cannot be reached at all (a wrong
+/// address, a server that is not running) rather than a passing fault.
+fn unreachable(kind: ureq::ErrorKind) -> bool {
+    use ureq::ErrorKind::*;
+    matches!(kind, InvalidUrl | UnknownScheme | Dns | ConnectionFailed)
+}
+
+fn request(sh: &Shared, job: &Job) -> Result<Answer, Failed> {
+    let (cfg, stop) = (sh.cfg, &sh.stop);
     let payload = body(cfg, &job.user).to_string();
     let mut last = Failure::new("not sent");
     for attempt in 0..cfg.max_attempts.max(1) {
@@ -71,11 +110,18 @@ fn request(
                 fatal: false,
             });
         }
-        let mut req = agent.post(url).set("Content-Type", "application/json");
-        if let Some(key) = auth {
+        let mut req = sh
+            .agent
+            .post(&sh.url)
+            .set("Content-Type", "application/json");
+        if let Some(key) = &sh.auth {
             req = req.set("Authorization", &format!("Bearer {key}"));
         }
-        let wait = match req.send_string(&payload) {
+        let sent = req.send_string(&payload);
+        if !matches!(&sent, Err(ureq::Error::Transport(_))) {
+            sh.reached.store(true, Ordering::Relaxed);
+        }
+        let wait = match sent {
             Ok(resp) => {
                 let parsed = resp
                     .into_string()
@@ -116,17 +162,104 @@ fn request(
             }
             Err(ureq::Error::Transport(t)) => {
                 last = Failure::new(format!("transport: {t}"));
+                if unreachable(t.kind()) && !sh.reached.load(Ordering::Relaxed) {
+                    return Err(Failed {
+                        failure: Failure::new(format!(
+                            "cannot reach the endpoint ({t}); is base_url right and the server running?"
+                        )),
+                        fatal: true,
+                    });
+                }
                 None
             }
         };
         if attempt + 1 < cfg.max_attempts {
-            std::thread::sleep(wait.unwrap_or_else(|| backoff(cfg, &job.key, attempt)));
+            let wait = wait.unwrap_or_else(|| backoff(cfg, &job.key, attempt));
+            sh.retries.note(attempt + 2, cfg.max_attempts, wait, &last);
+            std::thread::sleep(wait);
         }
     }
     Err(Failed {
         failure: last,
         fatal: false,
     })
+}
+
+/// What the answers so far add up to.
+#[derive(Default)]
+struct Tally {
+    spent: Spent,
+    failures: Vec<(Key, Failure)>,
+    /// The first failure that every other request would share.
+    fatal: Option<Failure>,
+}
+
+impl Tally {
+    /// Counts one request's outcome; an answer goes to the cache at once.
+    fn take(
+        &mut self,
+        key: Key,
+        r: Result<Answer, Failed>,
+        cache: &mut Cache,
+        stop: &AtomicBool,
+    ) -> Result<()> {
+        self.spent.requests += 1;
+        match r {
+            Ok(a) => {
+                self.spent.answer(&a);
+                cache
+                    .put(key, &a)
+                    .inspect_err(|_| stop.store(true, Ordering::Relaxed))?;
+            }
+            Err(f) => {
+                if f.fatal && self.fatal.is_none() {
+                    stop.store(true, Ordering::Relaxed);
+                    self.fatal = Some(f.failure.clone());
+                }
+                self.failures.push((key, f.failure));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Hands the jobs to the workers until they end or the run stops; an error reading them
+/// stops the run and is kept for the caller.
+fn produce(
+    jobs: impl Iterator<Item = Result<Job>>,
+    to: SyncSender<Job>,
+    stop: &AtomicBool,
+    error: &Mutex<Option<anyhow::Error>>,
+) {
+    for job in jobs {
+        let sent = match job {
+            Ok(j) => to.send(j).is_ok(),
+            Err(e) => {
+                *error.lock().expect("lock") = Some(e);
+                stop.store(true, Ordering::Relaxed);
+                false
+            }
+        };
+        if !sent || stop.load(Ordering::Relaxed) {
+            break;
+        }
+    }
+}
+
+/// A worker: requests jobs from the queue until it closes; after a stop, drains the
+/// queue without sending anything.
+fn work(sh: &Shared, jobs: &Mutex<Receiver<Job>>, results: Sender<(Key, Result<Answer, Failed>)>) {
+    loop {
+        let job = jobs.lock().expect("lock").recv();
+        let Ok(job) = job else { break };
+        if sh.stop.load(Ordering::Relaxed) {
+            continue;
+        }
+        let r = request(sh, &job);
+        if results.send((job.key, r)).is_err() {
+            break;
+        }
+    }
 }
 
 /// Makes every request of `jobs` (`total` of them); answers go to `cache` as they come.
@@ -137,80 +270,40 @@ pub fn run(
     total: u64,
     cache: &mut Cache,
 ) -> Result<(Vec<(Key, Failure)>, Spent)> {
-    let agent = ureq::AgentBuilder::new()
-        .timeout(Duration::from_secs(cfg.timeout_s.max(1)))
-        .build();
-    let url = format!("{}/chat/completions", cfg.base_url.trim_end_matches('/'));
-    let auth = cfg.api_key();
+    let shared = Shared {
+        agent: ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(cfg.timeout_s.max(1)))
+            .build(),
+        url: format!("{}/chat/completions", cfg.base_url.trim_end_matches('/')),
+        auth: cfg.api_key(),
+        cfg,
+        stop: AtomicBool::new(false),
+        reached: AtomicBool::new(false),
+        retries: RetryLog::default(),
+    };
     let workers = cfg.max_in_flight.max(1);
     let (job_tx, job_rx) = sync_channel::<Job>(workers * 2);
     let job_rx = Mutex::new(job_rx);
-    let (res_tx, res_rx) = channel::<(Key, Result<Answer, Failed>)>();
-    let stop = AtomicBool::new(false);
+    let (res_tx, res_rx) = channel();
     let producer_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
     let progress = obs::progress_with_rate(total, "summarize");
-    let mut spent = Spent::default();
-    let mut failures = Vec::new();
-    let mut fatal: Option<Failure> = None;
+    let mut tally = Tally::default();
     let result = std::thread::scope(|s| -> Result<()> {
-        let (stop, producer_error, job_rx) = (&stop, &producer_error, &job_rx);
-        s.spawn(move || {
-            for job in jobs {
-                let sent = match job {
-                    Ok(j) => job_tx.send(j).is_ok(),
-                    Err(e) => {
-                        *producer_error.lock().expect("lock") = Some(e);
-                        stop.store(true, Ordering::Relaxed);
-                        false
-                    }
-                };
-                if !sent || stop.load(Ordering::Relaxed) {
-                    break;
-                }
-            }
-        });
+        let (producer_error, job_rx, sh) = (&producer_error, &job_rx, &shared);
+        s.spawn(move || produce(jobs, job_tx, &sh.stop, producer_error));
         for _ in 0..workers {
             let res_tx = res_tx.clone();
-            let (agent, url, auth) = (&agent, &url, auth.as_deref());
-            s.spawn(move || loop {
-                let job = job_rx.lock().expect("lock").recv();
-                let Ok(job) = job else { break };
-                // After a stop, the queue is drained without sending anything.
-                if stop.load(Ordering::Relaxed) {
-                    continue;
-                }
-                let r = request(agent, url, auth, cfg, &job, stop);
-                if res_tx.send((job.key, r)).is_err() {
-                    break;
-                }
-            });
+            s.spawn(move || work(sh, job_rx, res_tx));
         }
         drop(res_tx);
         for (key, r) in res_rx {
-            match r {
-                Ok(a) => {
-                    spent.requests += 1;
-                    spent.answer(&a);
-                    if let Err(e) = cache.put(key, &a) {
-                        stop.store(true, Ordering::Relaxed);
-                        return Err(e);
-                    }
-                }
-                Err(f) => {
-                    spent.requests += 1;
-                    if f.fatal && fatal.is_none() {
-                        stop.store(true, Ordering::Relaxed);
-                        fatal = Some(f.failure.clone());
-                    }
-                    failures.push((key, f.failure));
-                }
-            }
+            tally.take(key, r, cache, &sh.stop)?;
             progress.inc(1);
             progress.set_message(format!(
                 "summarize: {} in + {} out tokens, ${:.4}",
-                obs::thousands(spent.prompt_tokens),
-                obs::thousands(spent.completion_tokens),
-                spent.cost(cfg)
+                obs::thousands(tally.spent.prompt_tokens),
+                obs::thousands(tally.spent.completion_tokens),
+                tally.spent.cost(cfg)
             ));
         }
         Ok(())
@@ -220,14 +313,22 @@ pub fn run(
     if let Some(e) = producer_error.into_inner().expect("lock") {
         return Err(e);
     }
-    if let Some(f) = fatal {
+    if let Some(f) = tally.fatal {
+        if !shared.reached.load(Ordering::Relaxed) {
+            anyhow::bail!(
+                "{}: {}; nothing was sent, so the run stopped",
+                shared.url,
+                f.reason
+            );
+        }
         anyhow::bail!(
-            "{url}: {}; every request would fail the same way, so the run stopped (check the API key in ${}, the model name and base_url)",
+            "{}: {}; every request would fail the same way, so the run stopped (check the API key in ${}, the model name and base_url)",
+            shared.url,
             f.reason,
             cfg.api_key_env
         );
     }
-    Ok((failures, spent))
+    Ok((tally.failures, tally.spent))
 }
 
 #[cfg(test)]

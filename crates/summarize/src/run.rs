@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
-use pricer_core::artifact::{header_info, ArtifactReader, ArtifactWriter};
+use pricer_core::artifact::{ArtifactReader, ArtifactWriter};
 use pricer_core::cli::Stopped;
 use pricer_core::jsonl::JsonLinesWriter;
 use pricer_core::manifest::{Counts, InputRef, Manifest};
@@ -305,10 +305,12 @@ impl SummarizeStage {
             .collect::<Result<Vec<_>, _>>()?;
         let mut rejects = JsonLinesWriter::create(self.out_dir.join(REJECTS))?;
         let mut counts = Counts::default();
+        let mut has = from::Has::ALL;
         from::read(path, |row| {
             match row {
-                Ok((split, item)) => {
+                Ok((split, item, row_has)) => {
                     counts.keep();
+                    has = has.and(row_has);
                     writers[split].write(&item)?;
                 }
                 Err(r) => {
@@ -324,7 +326,20 @@ impl SummarizeStage {
         }
         outputs.insert(REJECTS.to_owned(), rejects.finish()?);
         let mut m = plan.manifest(outputs, counts);
-        m.summary = serde_json::json!({"from": path.display().to_string()});
+        // Export publishes only the columns every item had (the others would be blanks).
+        let lacking: Vec<&str> = from::Has::OPTIONAL
+            .into_iter()
+            .filter(|c| !has.has(c))
+            .collect();
+        if !lacking.is_empty() {
+            eprintln!(
+                "summarize: warning: {} lacks {} on some or all rows; the export leaves those columns out",
+                path.display(),
+                lacking.join(", ")
+            );
+        }
+        m.summary =
+            serde_json::json!({"from": path.display().to_string(), "columns": has.columns()});
         m.write(&self.out_dir)?;
         Ok(m)
     }
@@ -340,24 +355,15 @@ impl Stage for SummarizeStage {
     }
 
     fn inputs(&self) -> Result<Vec<InputRef>> {
-        let input = |path: PathBuf, digest: String, bytes: u64| InputRef {
-            path: path.display().to_string(),
-            digest,
-            bytes,
-        };
         match &self.config.from {
             Some(from) => from::files(from)?
                 .iter()
                 .map(|f| InputRef::of_file(f))
                 .collect(),
-            None => SPLITS
-                .iter()
-                .map(|f| {
-                    let path = self.input.join(f);
-                    let info = header_info(&path)?;
-                    Ok(input(path, info.digest, info.bytes))
-                })
-                .collect(),
+            None => {
+                let paths: Vec<PathBuf> = SPLITS.iter().map(|f| self.input.join(f)).collect();
+                InputRef::of_some_records(&paths, STAGE)
+            }
         }
     }
 

@@ -67,8 +67,15 @@ fn bad_json_lines_are_rejects_with_line_and_reason_and_the_rest_is_read() {
     let items: Vec<(usize, f64, &str)> = rows
         .iter()
         .filter_map(|r| r.as_ref().ok())
-        .map(|(s, i)| (*s, i.price, i.summary.as_str()))
+        .map(|(s, i, _)| (*s, i.price, i.summary.as_str()))
         .collect();
+    // Columns a line lacks are told, not made up.
+    let has: Vec<Vec<&str>> = rows
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .map(|(_, _, h)| h.names())
+        .collect();
+    assert!(has.iter().all(|h| h.is_empty()), "{has:?}");
     // An empty summary is kept: the course's prompts accept it (a golden case).
     assert_eq!(items, [(0, 12.5, "kept"), (1, 3.0, ""), (2, 7.0, "last")]);
 
@@ -115,7 +122,7 @@ fn a_line_longer_than_the_bound_is_a_reject_and_the_next_line_is_read() {
     );
     let kept: Vec<&str> = rows
         .iter()
-        .filter_map(|r| r.as_ref().ok().map(|(_, i)| i.summary.as_str()))
+        .filter_map(|r| r.as_ref().ok().map(|(_, i, _)| i.summary.as_str()))
         .collect();
     assert_eq!(kept, ["before", "after"]);
 }
@@ -172,7 +179,9 @@ fn null_and_non_finite_parquet_rows_are_rejects_numbered_across_batches() {
     );
     let r = rows[1200].as_ref().unwrap_err();
     assert_eq!(r.place, "row");
-    let (split, item) = rows[2499].as_ref().unwrap();
+    let (split, item, has) = rows[2499].as_ref().unwrap();
+    // The file has title and category, not full or weight.
+    assert_eq!(has.names(), ["title", "category"]);
     assert_eq!(
         (
             *split,

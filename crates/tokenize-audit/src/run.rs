@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use pricer_core::ahead::Ahead;
-use pricer_core::artifact::{header_info, ArtifactReader};
+use pricer_core::artifact::ArtifactReader;
 use pricer_core::atomic::write_atomic;
 use pricer_core::jsonl::file_info;
 use pricer_core::manifest::{Counts, InputRef, Manifest};
@@ -245,12 +245,7 @@ impl Stage for AuditStage {
         let items = self.items_dir.join("items.art");
         let split = [self.split_path("train.art"), self.test_path()];
         for path in std::iter::once(items).chain(split.into_iter().flatten()) {
-            let info = header_info(&path)?;
-            inputs.push(InputRef {
-                path: path.display().to_string(),
-                digest: info.digest,
-                bytes: info.bytes,
-            });
+            inputs.push(InputRef::of_artifact(&path)?);
         }
         // What the report's header prints from the upstream manifests.
         let up = serde_json::to_string(&self.run_summary())?;

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use pricer_core::artifact::{header_info, ArtifactReader};
+use pricer_core::artifact::ArtifactReader;
 use pricer_core::atomic::write_atomic;
 use pricer_core::jsonl::file_info;
 use pricer_core::manifest::{Counts, InputRef, Manifest};
@@ -162,18 +162,11 @@ impl Stage for V2AuditStage {
     }
 
     fn inputs(&self) -> Result<Vec<InputRef>> {
-        SPLITS
+        let paths: Vec<PathBuf> = SPLITS
             .iter()
-            .map(|s| {
-                let path = self.prompts_dir.join(format!("{s}.art"));
-                let info = header_info(&path)?;
-                Ok(InputRef {
-                    path: path.display().to_string(),
-                    digest: info.digest,
-                    bytes: info.bytes,
-                })
-            })
-            .collect()
+            .map(|s| self.prompts_dir.join(format!("{s}.art")))
+            .collect();
+        InputRef::of_some_records(&paths, self.name())
     }
 
     fn config(&self) -> serde_json::Value {

@@ -1,0 +1,383 @@
+//! What a newcomer met following README.md and docs/ on the fixtures: silent empty
+//! outputs, columns lost without a word, knobs named the way the user did not set them,
+//! an unreachable endpoint retried quietly for many minutes. Each case as a user meets
+//! it, through the binaries.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use pricer_core::artifact::ArtifactWriter;
+use pricer_core::SummarizedItem;
+use pricer_e2e::summarize_run::{curated, summarize, summarize_args};
+use pricer_e2e::{fake_openai, fixture, run, run_ok};
+
+fn python() -> String {
+    std::env::var("PRICER_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+/// Runs Python code with `args` (sys.argv[1:]); panics with its output if it fails.
+fn py(code: &str, args: &[&Path]) -> String {
+    let o = Command::new(python())
+        .arg("-c")
+        .arg(code)
+        .args(args)
+        .env("HF_DATASETS_OFFLINE", "1")
+        .env("HF_HUB_OFFLINE", "1")
+        .output()
+        .expect("python");
+    assert!(
+        o.status.success(),
+        "python failed (set PRICER_PYTHON to a Python with datasets and pyarrow):\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A V1 run config over the fixtures with the given `[split]` lines and more.
+fn v1_config(dir: &Path, split: &str, more: &str) -> PathBuf {
+    let path = dir.join("run.toml");
+    let text = format!(
+        "[input]\npaths = [{:?}]\n[tokenizer]\npath = {:?}\n[split]\n{split}\n[audit]\ncompare_bundled = false\n{more}",
+        fixture("data/amazon-2023"),
+        fixture("tokenizers/llama-3.1/tokenizer.json"),
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn a_short_sample_keeps_the_proportions_and_every_split_loads_with_datasets() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = v1_config(
+        dir.path(),
+        "train = 5000\ntest = 1000\ntake_available = true",
+        "",
+    );
+    let out = dir.path().join("run");
+    let o = run_ok(
+        "xtask",
+        &[&"pipeline", &"--config", &config, &"--out", &out],
+    );
+    let all = text(&o);
+    assert!(all.contains("split: warning: the sample holds "), "{all}");
+    assert!(
+        all.contains("fewer than the 6,000 asked for; took train "),
+        "{all}"
+    );
+    let rows = py(
+        "import sys, datasets\n\
+         d = datasets.load_dataset('parquet', data_dir=sys.argv[1])\n\
+         print(len(d['train']), len(d['test']))",
+        &[&out.join("export/hub")],
+    );
+    let (train, test) = rows.trim().split_once(' ').unwrap();
+    let (train, test): (u64, u64) = (train.parse().unwrap(), test.parse().unwrap());
+    // The sizes' proportions, 5,000 : 1,000, of a sample of fewer than 6,000.
+    assert!(test > 0 && train + test < 6000, "{rows}");
+    assert_eq!(test, (train + test) / 6, "{rows}");
+    let card = std::fs::read_to_string(out.join("export/hub/README.md")).unwrap();
+    assert!(
+        !card.contains("example.invalid"),
+        "the card links no placeholder"
+    );
+    // The stage binary says the same with its own flag.
+    let alone = dir.path().join("split");
+    let o = run_ok(
+        "pricer-split",
+        &[
+            &out.join("prompt"),
+            &"--out",
+            &alone,
+            &"--train",
+            &"5000",
+            &"--test",
+            &"1000",
+            &"--take-available",
+        ],
+    );
+    assert!(text(&o).contains("took train "), "{}", text(&o));
+}
+
+#[test]
+fn a_sample_too_small_names_the_knobs_as_the_user_set_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = v1_config(dir.path(), "train = 5000\ntest = 1000", "");
+    let out = dir.path().join("run");
+    let o = run(
+        "xtask",
+        &[&"pipeline", &"--config", &config, &"--out", &out],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("lower the sizes ([split] train, [split] test, [split] validation) or allow taking what there is in the sizes' proportions ([split] take_available = true)"),
+        "{err}"
+    );
+    assert!(!err.contains("--take-available"), "{err}");
+    let o = run(
+        "pricer-split",
+        &[
+            &out.join("prompt"),
+            &"--out",
+            &dir.path().join("s"),
+            &"--train",
+            &"5000",
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("(--train, --test, --validation)") && err.contains("(--take-available)"),
+        "{err}"
+    );
+    assert!(!err.contains("[split]"), "{err}");
+    // A user error prints its message, never a backtrace, whatever RUST_BACKTRACE says.
+    let o = Command::new(pricer_e2e::bin("pricer-split"))
+        .args([
+            out.join("prompt").as_os_str(),
+            "--out".as_ref(),
+            dir.path().join("s").as_os_str(),
+            "--train".as_ref(),
+            "5000".as_ref(),
+        ])
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(
+        !err.contains("stack backtrace") && !err.contains("Stack backtrace"),
+        "{err}"
+    );
+}
+
+#[test]
+fn curate_and_the_cost_limit_name_the_flag_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let ingest = dir.path().join("ingest");
+    run_ok(
+        "pricer-ingest",
+        &[
+            &"--recipe",
+            &"v2",
+            &fixture("data/amazon-2023"),
+            &"--out",
+            &ingest,
+        ],
+    );
+    let o = run(
+        "pricer-curate",
+        &[
+            &ingest,
+            &"--out",
+            &dir.path().join("curate"),
+            &"--sample",
+            &"5000",
+            &"--train",
+            &"10",
+            &"--validation",
+            &"1",
+            &"--test",
+            &"1",
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("lower --sample or raise the category factors"),
+        "{err}"
+    );
+    let curate = curated(dir.path());
+    let api = fake_openai::start();
+    let out = dir.path().join("summarize");
+    let o = summarize(&summarize_args(
+        &api,
+        &curate,
+        &out,
+        &dir.path().join("cache"),
+        &["--max-cost-usd", "0.0001"],
+    ));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("is above --max-cost-usd = 0.0001; nothing was sent"),
+        "{err}"
+    );
+    assert!(
+        err.contains("the estimated cost $0.01"),
+        "the estimate is in the message: {err}"
+    );
+    assert_eq!(
+        api.chat_requests.load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
+}
+
+#[test]
+fn an_unreachable_endpoint_stops_at_once_and_leaves_no_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let curate = curated(dir.path());
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = dir.path().join("summarize");
+    let started = Instant::now();
+    let o = run(
+        "pricer-summarize",
+        &[
+            &curate,
+            &"--out",
+            &out,
+            &"--base-url",
+            &format!("http://127.0.0.1:{port}/v1"),
+            &"--api-key-env",
+            &"",
+            &"--cache",
+            &dir.path().join("cache"),
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "took {:?}: {err}",
+        started.elapsed()
+    );
+    assert!(
+        err.contains("cannot reach the endpoint") && err.contains("nothing was sent"),
+        "{err}"
+    );
+    for f in ["train.art", "validation.art", "test.art"] {
+        assert!(!out.join(f).exists(), "a failed run leaves no {f}");
+    }
+    // Splits with no records: the next stage refuses instead of writing nothing.
+    std::fs::create_dir_all(&out).unwrap();
+    for f in ["train.art", "validation.art", "test.art"] {
+        ArtifactWriter::<SummarizedItem>::create(out.join(f))
+            .unwrap()
+            .finish()
+            .unwrap();
+    }
+    let o = run(
+        "pricer-prompt",
+        &[
+            &"--recipe",
+            &"v2",
+            &out,
+            &"--out",
+            &dir.path().join("prompts"),
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("hold no records, and the prompts stage needs some"),
+        "{err}"
+    );
+}
+
+#[test]
+fn retries_are_logged_round_by_round() {
+    let dir = tempfile::tempdir().unwrap();
+    let curate = curated(dir.path());
+    let api = fake_openai::start();
+    api.hard_failures
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let out = dir.path().join("summarize");
+    let o = summarize(&summarize_args(
+        &api,
+        &curate,
+        &out,
+        &dir.path().join("cache"),
+        &[],
+    ));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    // summarize_args allows 4 attempts.
+    for attempt in 2..=4 {
+        assert!(
+            err.contains(&format!(
+                "retrying requests (attempt {attempt} of 4, next in "
+            )),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn summaries_from_json_lines_without_some_columns_leave_them_out_of_the_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rows = String::new();
+    for (n, split) in ["train", "validation", "test"]
+        .iter()
+        .cycle()
+        .take(30)
+        .enumerate()
+    {
+        rows.push_str(&format!(
+            "{{\"split\": \"{split}\", \"title\": \"Item {n}\", \"price\": {}.5, \"summary\": \"Title: item {n}\\nBrand: x\"}}\n",
+            n + 1
+        ));
+    }
+    let from = dir.path().join("summaries.jsonl");
+    std::fs::write(&from, rows).unwrap();
+    let config = dir.path().join("v2.toml");
+    std::fs::write(
+        &config,
+        format!("recipe = \"v2\"\n[split]\nlite_train = 5\nlite_validation = 2\nlite_test = 2\n[summarize]\nfrom = {from:?}\n"),
+    )
+    .unwrap();
+    let out = dir.path().join("run");
+    let o = run_ok(
+        "xtask",
+        &[&"pipeline", &"--config", &config, &"--out", &out],
+    );
+    assert!(
+        text(&o).contains("lacks category, full, weight"),
+        "{}",
+        text(&o)
+    );
+    let columns = py(
+        "import sys, pyarrow.parquet as pq, glob\n\
+         for f in sorted(glob.glob(sys.argv[1] + '/data/*.parquet')):\n\
+         \x20   print(','.join(pq.read_schema(f).names))",
+        &[&out.join("export/items_lite")],
+    );
+    for line in columns.lines() {
+        assert_eq!(line, "title,price,summary");
+    }
+    let card = std::fs::read_to_string(out.join("export/items_lite/README.md")).unwrap();
+    assert!(
+        card.contains("from a source without category, full, weight"),
+        "{card}"
+    );
+    assert!(!card.contains("name: weight"), "{card}");
+}
+
+#[test]
+fn warnings_off_a_terminal_carry_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = v1_config(dir.path(), "train = 500\ntest = 100", "items = [99999]\n");
+    let o = run_ok(
+        "xtask",
+        &[
+            &"pipeline",
+            &"--config",
+            &config,
+            &"--out",
+            &dir.path().join("run"),
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("item 99999 is not shown"), "{err}");
+    assert!(!err.contains('\u{1b}'), "no escape codes: {err:?}");
+}
