@@ -4,14 +4,13 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
+use pricer_pipeline::runner::Print;
+use pricer_pipeline::{ConfigSource, RunOptions};
 
 mod bench;
 mod cargo;
 mod ci;
-mod config;
 mod dump;
-mod pipeline;
-mod recipe;
 mod regress;
 mod synth;
 
@@ -29,15 +28,16 @@ enum Task {
     /// skipping stages whose inputs and config are unchanged. Without --config: the
     /// bundled fixtures.
     Pipeline {
-        /// A run config (TOML; docs/configuration.md). Default: xtask/configs/fixtures.toml.
+        /// A run config: a bundled one by name (fixtures, classic, v2, v2-lite, v2-fixtures,
+        /// edge) or a TOML file (docs/configuration.md). Default: fixtures.
         #[arg(long)]
-        config: Option<PathBuf>,
+        config: Option<String>,
         /// The run folder. Default: runs/default for the bundled fixtures, runs/NAME
-        /// with --config NAME.toml (runs/classic for classic.toml).
+        /// with --config NAME or NAME.toml (runs/classic for classic).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Worker threads (default: one per core). Output bytes do not depend on it.
-        #[arg(long, env = "PRICER_THREADS")]
+        /// Worker threads (default: one per core; at least 1). Output bytes do not depend on it.
+        #[arg(long, env = "PRICER_THREADS", value_parser = pricer_core::cli::threads)]
         threads: Option<usize>,
         /// Run every stage even when it is up to date.
         #[arg(long)]
@@ -208,15 +208,27 @@ fn run() -> Result<()> {
             force,
             from,
             start_at,
-        } => pipeline::run(&pipeline::PipelineArgs {
-            out: out.unwrap_or_else(|| pipeline::default_out(config.as_deref())),
-            config,
-            threads,
-            force,
-            from,
-            start_at,
-        })
-        .map(|_| ()),
+        } => {
+            let source = config
+                .as_deref()
+                .map(ConfigSource::from_arg)
+                .unwrap_or_default();
+            let out = out.unwrap_or_else(|| match config {
+                Some(_) => pricer_pipeline::configs::default_out(&source),
+                None => PathBuf::from("runs/default"),
+            });
+            let opts = RunOptions {
+                config: source,
+                out,
+                threads,
+                force,
+                from,
+                start_at,
+            };
+            let report = pricer_pipeline::run(&opts, &mut Print)?;
+            println!("{}", report.closing_line());
+            Ok(())
+        }
         Task::Dump { path } => dump::run(&path),
         Task::Ci => ci::run_all(),
         Task::Synth {

@@ -8,16 +8,17 @@ use anyhow::{bail, Context, Result};
 use pricer_core::manifest::Manifest;
 use serde_json::{json, Value};
 
-use crate::pipeline::{self, PipelineArgs};
+use pricer_pipeline::runner::Print;
+use pricer_pipeline::{ConfigSource, RunOptions};
 
 pub const EXPECTATIONS: &str = "fixtures/expected/regress.json";
 pub const RUN_DIR: &str = "target/regress-run";
 /// The runs regress makes: the default fixtures run, the edge rows that sit on every
 /// rule's boundary (so that a changed constant shows), and recipe v2 on the fixtures.
 const RUNS: [(&str, &str); 3] = [
-    ("fixtures", include_str!("../configs/fixtures.toml")),
-    ("edge", include_str!("../configs/edge.toml")),
-    ("v2", include_str!("../configs/v2-fixtures.toml")),
+    ("fixtures", "fixtures"),
+    ("edge", "edge"),
+    ("v2", "v2-fixtures"),
 ];
 
 /// What regress compares for one stage: outputs (count, digest), counts, summary.
@@ -102,17 +103,16 @@ pub fn run(bless: bool, expectations: Option<PathBuf>) -> Result<()> {
     let mut actual = serde_json::Map::new();
     let mut order = Vec::new();
     for (run, config) in RUNS {
-        let config_path = root.join(format!("{run}.toml"));
-        std::fs::write(&config_path, config)?;
         let out = root.join(run);
-        let outcomes = pipeline::run(&PipelineArgs {
-            config: Some(config_path),
+        let opts = RunOptions {
+            config: ConfigSource::from_arg(config),
             out: out.clone(),
-            threads: None,
             force: true,
-            from: None,
-            start_at: None,
-        })?;
+            ..RunOptions::default()
+        };
+        let report = pricer_pipeline::run(&opts, &mut Print)?;
+        println!("{}", report.closing_line());
+        let outcomes = report.stages;
         let mut stages = serde_json::Map::new();
         for o in &outcomes {
             let m = Manifest::read(&out.join(&o.stage))?;

@@ -54,6 +54,16 @@ pub fn exit(result: anyhow::Result<()>) -> ExitCode {
     ExitCode::FAILURE
 }
 
+/// A `--threads` value: a count of at least 1 (leaving the flag out means one per core;
+/// 0 is refused rather than silently read as "all").
+pub fn threads(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("0 threads cannot run anything; give at least 1, or leave the flag out for one per core".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{s:?} is not a number of threads")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

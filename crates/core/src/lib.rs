@@ -6,6 +6,7 @@
 pub mod ahead;
 pub mod artifact;
 pub mod atomic;
+pub mod bundle;
 pub mod cache;
 pub mod cli;
 pub mod contain;

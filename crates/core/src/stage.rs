@@ -456,11 +456,14 @@ pub struct RunLock {
     _file: fs::File,
 }
 
+/// The run folder's lock file.
+pub const LOCK_FILE: &str = ".lock";
+
 /// Locks `RUN/.lock`; a second run on the same folder refuses with a clear message.
 pub fn lock_run(out: &Path) -> Result<RunLock> {
     use std::io::Write;
     crate::atomic::create_dir(out)?;
-    let path = out.join(".lock");
+    let path = out.join(LOCK_FILE);
     let mut file = fs::OpenOptions::new()
         .read(true)
         .write(true)

@@ -50,7 +50,8 @@ struct Args {
     /// Also write trace/: every decision (order, weights, draw, deduped titles).
     #[arg(long)]
     trace: bool,
-    #[arg(long, env = "PRICER_THREADS")]
+    /// Worker threads (default: one per core; at least 1). Output bytes do not depend on it.
+    #[arg(long, env = "PRICER_THREADS", value_parser = pricer_core::cli::threads)]
     threads: Option<usize>,
 }
 

@@ -381,3 +381,116 @@ fn warnings_off_a_terminal_carry_no_colour_codes() {
     assert!(err.contains("item 99999 is not shown"), "{err}");
     assert!(!err.contains('\u{1b}'), "no escape codes: {err:?}");
 }
+
+#[test]
+fn a_wrong_path_in_the_config_stops_before_the_first_stage_naming_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = v1_config(
+        dir.path(),
+        "train = 500\ntest = 100",
+        "compare = { Mine = \"no/such/tokenizer.json\" }\n",
+    );
+    let out = dir.path().join("run");
+    let o = run(
+        "xtask",
+        &[&"pipeline", &"--config", &config, &"--out", &out],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("[audit] compare.Mine = \"no/such/tokenizer.json\": no such file or folder"),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing ran, no run folder is left");
+}
+
+#[test]
+fn the_pipeline_runs_from_a_subfolder_and_refuses_zero_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let o = Command::new(pricer_e2e::bin("xtask"))
+        .args(["pipeline", "--config", "edge", "--out"])
+        .arg(&out)
+        .current_dir(pricer_e2e::root().join("docs"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.join("export/hub/README.md").is_file());
+    let o = run(
+        "xtask",
+        &[
+            &"pipeline",
+            &"--config",
+            &"edge",
+            &"--out",
+            &out,
+            &"--threads",
+            &"0",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("0 threads cannot run anything"));
+}
+
+#[test]
+fn a_failed_hub_run_leaves_no_folder_and_a_missing_data_dir_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("hub.toml");
+    std::fs::write(
+        &config,
+        "[input]\nhub = \"McAuley-Lab/Amazon-Reviews-2023\"\ncategories = [\"Automotive\"]\n",
+    )
+    .unwrap();
+    let out = dir.path().join("run");
+    let o = Command::new(pricer_e2e::bin("xtask"))
+        .args(["pipeline", "--config"])
+        .arg(&config)
+        .arg("--out")
+        .arg(&out)
+        .current_dir(pricer_e2e::root())
+        .env("HF_HOME", dir.path().join("hf"))
+        .env("HF_HUB_OFFLINE", "1")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(!out.exists(), "{}", String::from_utf8_lossy(&o.stderr));
+    // An endpoint that refuses: the message names its URL once.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let o = Command::new(pricer_e2e::bin("xtask"))
+        .args(["pipeline", "--config"])
+        .arg(&config)
+        .arg("--out")
+        .arg(&out)
+        .current_dir(pricer_e2e::root())
+        .env("HF_HOME", dir.path().join("hf"))
+        .env("HF_ENDPOINT", format!("http://127.0.0.1:{port}"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        err.matches(&format!("http://127.0.0.1:{port}")).count(),
+        1,
+        "{err}"
+    );
+    assert!(!out.exists());
+    let o = run(
+        "pricer-ingest",
+        &[
+            &"--data-dir",
+            &dir.path().join("nowhere"),
+            &"--categories",
+            &"Automotive",
+            &"--out",
+            &out,
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("nowhere") && err.contains("no such folder"),
+        "{err}"
+    );
+}

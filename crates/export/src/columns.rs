@@ -103,9 +103,9 @@ impl<R: Record + Sync> Table for Columns<R> {
                     Column::Text(_, text) => {
                         Arc::new(StringArray::from_iter_values(rows.iter().map(*text)))
                     }
-                    Column::Number(_, number) => Arc::new(Float64Array::from_iter_values(
-                        rows.iter().map(*number),
-                    )),
+                    Column::Number(_, number) => {
+                        Arc::new(Float64Array::from_iter_values(rows.iter().map(*number)))
+                    }
                 }
             })
             .collect()

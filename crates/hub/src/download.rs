@@ -202,7 +202,9 @@ fn stream(
         Err(ureq::Error::Status(status, r)) => {
             return Err(status_failure(file, &meta.location, status, &r))
         }
-        Err(ureq::Error::Transport(t)) => return Err(Failure::Transient(t.to_string())),
+        Err(ureq::Error::Transport(t)) => {
+            return Err(Failure::Transient(crate::transport_text(&t)))
+        }
     };
     let resumed_ok = resp.status() == 206
         && resp

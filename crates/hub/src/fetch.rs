@@ -133,7 +133,9 @@ fn head(hub: &Hub, file: &RepoFile, url: &str) -> Result<Meta, Failure> {
             Err(ureq::Error::Status(status, r)) => {
                 return Err(status_failure(file, &url, status, &r))
             }
-            Err(ureq::Error::Transport(t)) => return Err(Failure::Transient(t.to_string())),
+            Err(ureq::Error::Transport(t)) => {
+                return Err(Failure::Transient(crate::transport_text(&t)))
+            }
         };
         let redirect = (300..400).contains(&resp.status());
         let location = resp.header("Location").map(str::to_owned);

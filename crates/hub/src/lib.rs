@@ -199,3 +199,18 @@ mod tests {
         assert_eq!(hub.url(&m), "http://h:1/gpt2/resolve/main/tokenizer.json");
     }
 }
+
+/// A transport error without the URL ureq puts first: the messages that quote it name
+/// the URL already.
+pub(crate) fn transport_text(t: &ureq::Transport) -> String {
+    let mut text = t.kind().to_string();
+    if let Some(m) = t.message() {
+        text.push_str(": ");
+        text.push_str(m);
+    }
+    if let Some(source) = std::error::Error::source(t) {
+        text.push_str(": ");
+        text.push_str(&source.to_string());
+    }
+    text
+}

@@ -27,6 +27,8 @@ pub enum SourceError {
     Io { path: PathBuf, error: io::Error },
     #[error("{path}: not a raw metadata file (expected a name ending in .jsonl, .jsonl.gz or .jsonl.zst)")]
     NotMetadata { path: PathBuf },
+    #[error("{path}: no such folder (the data folder of the categories)")]
+    NoFolder { path: PathBuf },
     #[error("{path}: no .jsonl, .jsonl.gz or .jsonl.zst files in this folder")]
     EmptyFolder { path: PathBuf },
     #[error("{dir}: no file for category {category} (looked for meta_{category}.jsonl, .jsonl.gz, .jsonl.zst)")]
@@ -134,6 +136,11 @@ pub fn resolve_categories(
     dir: &Path,
     categories: &[String],
 ) -> Result<Vec<InputFile>, SourceError> {
+    if !dir.is_dir() {
+        return Err(SourceError::NoFolder {
+            path: dir.to_owned(),
+        });
+    }
     categories
         .iter()
         .map(|category| {

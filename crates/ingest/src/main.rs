@@ -55,8 +55,8 @@ struct Args {
     /// Output folder for the records, rejects.jsonl and manifest.json.
     #[arg(long, short, default_value = "out/ingest")]
     out: PathBuf,
-    /// Worker threads (default: one per core). Output bytes do not depend on it.
-    #[arg(long, env = "PRICER_THREADS")]
+    /// Worker threads (default: one per core; at least 1). Output bytes do not depend on it.
+    #[arg(long, env = "PRICER_THREADS", value_parser = pricer_core::cli::threads)]
     threads: Option<usize>,
     /// Run shard i of N (0-based, e.g. 0/4): a contiguous run of the input files, chosen
     /// by size. `pricer-merge` joins the shards into the one-machine output.

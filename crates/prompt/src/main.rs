@@ -44,8 +44,8 @@ struct Args {
     /// (the tokenizers crate for everything). The output bytes are the same.
     #[arg(long, value_enum, default_value_t = EncoderChoice::Fast, env = "PRICER_ENCODER")]
     encoder: EncoderChoice,
-    /// Worker threads (default: one per core). Output bytes do not depend on it.
-    #[arg(long, env = "PRICER_THREADS")]
+    /// Worker threads (default: one per core; at least 1). Output bytes do not depend on it.
+    #[arg(long, env = "PRICER_THREADS", value_parser = pricer_core::cli::threads)]
     threads: Option<usize>,
 }
 

@@ -47,7 +47,8 @@ struct Args {
     /// Items (by position) shown with their last 10 tokens.
     #[arg(long = "item", default_values_t = [0usize, 1, 2])]
     items_shown: Vec<usize>,
-    #[arg(long, env = "PRICER_THREADS")]
+    /// Worker threads (default: one per core; at least 1). Output bytes do not depend on it.
+    #[arg(long, env = "PRICER_THREADS", value_parser = pricer_core::cli::threads)]
     threads: Option<usize>,
 }
 

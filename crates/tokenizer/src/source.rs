@@ -89,16 +89,14 @@ fn parse_reference_now(path: &Path, json: &[u8]) -> Result<tokenizers::Tokenizer
     Ok(tok)
 }
 
-/// A bundled file (`rel` to the workspace root): found from the current folder, else
-/// from the workspace this binary was built in.
+/// A bundled file (`rel` to the bundle's root): found from the current folder, else
+/// among the bundled files (`pricer_core::bundle`).
 pub fn bundled(rel: &str) -> PathBuf {
-    let here = PathBuf::from(rel);
-    if here.is_file() || with_zst(&here).is_file() {
-        return here;
+    let found = pricer_core::bundle::find(Path::new(rel));
+    if found.is_relative() && !pricer_core::bundle::exists(&found) {
+        return pricer_core::bundle::root().join(rel);
     }
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(rel)
+    found
 }
 
 /// The bundled Llama 3.1 tokenizer.

@@ -1,9 +1,8 @@
 //! The run configuration (`--config FILE`, TOML). Every key has the recipe's default;
 //! docs/configuration.md is the reference.
 
-use std::path::{Path, PathBuf};
-
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use pricer_core::recipe::Recipe;
@@ -12,8 +11,7 @@ use pricer_curate::CurateConfig;
 use pricer_split::{SampleConfig, SplitSizes};
 use serde::{Deserialize, Serialize};
 
-/// The config used when none is given: the bundled fixtures.
-pub const FIXTURES_CONFIG: &str = include_str!("../configs/fixtures.toml");
+use crate::configs::ConfigSource;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -298,7 +296,24 @@ impl TokenizerConfig {
     }
 }
 
+/// The sections that belong to the other recipe.
+pub fn foreign_sections(recipe: Recipe) -> &'static [&'static str] {
+    match recipe {
+        Recipe::V1 => &["curate", "summarize", "prompts"],
+        Recipe::V2 => &["sample", "audit"],
+    }
+}
+
 impl RunConfig {
+    /// The config as TOML: every key of its recipe's sections, with its value.
+    pub fn to_toml(&self) -> Result<String> {
+        let mut table = toml::Table::try_from(self)?;
+        for s in foreign_sections(self.recipe) {
+            table.remove(*s);
+        }
+        Ok(toml::to_string(&table)?)
+    }
+
     pub fn parse(text: &str, origin: &str) -> Result<RunConfig> {
         let table: toml::Table =
             toml::from_str(text).with_context(|| format!("{origin}: invalid config"))?;
@@ -306,10 +321,7 @@ impl RunConfig {
             .clone()
             .try_into()
             .with_context(|| format!("{origin}: invalid config"))?;
-        let others: &[&str] = match cfg.recipe {
-            Recipe::V1 => &["curate", "summarize", "prompts"],
-            Recipe::V2 => &["sample", "audit"],
-        };
+        let others = foreign_sections(cfg.recipe);
         let own = if cfg.recipe == Recipe::V1 { "v2" } else { "v1" };
         if let Some(other) = others.iter().find(|s| table.contains_key(**s)) {
             anyhow::bail!(
@@ -348,15 +360,16 @@ impl RunConfig {
         Ok(cfg)
     }
 
-    pub fn load(path: Option<&Path>) -> Result<RunConfig> {
-        match path {
-            None => RunConfig::parse(FIXTURES_CONFIG, "xtask/configs/fixtures.toml (default)"),
-            Some(p) => {
-                let text = std::fs::read_to_string(p)
-                    .with_context(|| format!("{}: cannot read config", p.display()))?;
-                RunConfig::parse(&text, &p.display().to_string())
-            }
-        }
+    /// The config `source` gives, its relative paths found ([`RunConfig::resolve_paths`])
+    /// and every file it names checked ([`RunConfig::check_paths`]), so that a wrong path
+    /// stops the run before its first stage, naming the key.
+    pub fn load(source: &ConfigSource) -> Result<RunConfig> {
+        let (text, origin) = source.text()?;
+        let mut cfg = RunConfig::parse(&text, &origin)?;
+        cfg.resolve_paths();
+        cfg.check_paths()
+            .map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+        Ok(cfg)
     }
 }
 
@@ -366,7 +379,7 @@ mod tests {
 
     #[test]
     fn shipped_configs_parse_with_recipe_defaults() {
-        let fixtures = RunConfig::load(None).unwrap();
+        let fixtures = RunConfig::load(&ConfigSource::default()).unwrap();
         assert_eq!(fixtures.sample, SampleConfig::default());
         let sizes = fixtures.split.v1();
         assert_eq!((sizes.train, sizes.test, sizes.seed), (800, 200, 42));
