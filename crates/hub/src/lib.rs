@@ -176,6 +176,21 @@ impl Hub {
     }
 }
 
+/// A transport error without the URL ureq puts first: the messages that quote it name
+/// the URL already.
+pub(crate) fn transport_text(t: &ureq::Transport) -> String {
+    let mut text = t.kind().to_string();
+    if let Some(m) = t.message() {
+        text.push_str(": ");
+        text.push_str(m);
+    }
+    if let Some(source) = std::error::Error::source(t) {
+        text.push_str(": ");
+        text.push_str(&source.to_string());
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,19 +213,4 @@ mod tests {
         let m = RepoFile::new(RepoKind::Model, "gpt2", "main", "tokenizer.json");
         assert_eq!(hub.url(&m), "http://h:1/gpt2/resolve/main/tokenizer.json");
     }
-}
-
-/// A transport error without the URL ureq puts first: the messages that quote it name
-/// the URL already.
-pub(crate) fn transport_text(t: &ureq::Transport) -> String {
-    let mut text = t.kind().to_string();
-    if let Some(m) = t.message() {
-        text.push_str(": ");
-        text.push_str(m);
-    }
-    if let Some(source) = std::error::Error::source(t) {
-        text.push_str(": ");
-        text.push_str(&source.to_string());
-    }
-    text
 }
