@@ -10,7 +10,6 @@ use pricer_pipeline::{ConfigSource, RunOptions};
 mod bench;
 mod cargo;
 mod ci;
-mod dump;
 mod regress;
 mod synth;
 
@@ -51,9 +50,13 @@ enum Task {
         #[arg(long)]
         start_at: Option<String>,
     },
-    /// Print any artifact (or a stage folder's artifacts) as JSON lines; items come out
-    /// exactly as the golden files hold them.
-    Dump { path: PathBuf },
+    /// Print an artifact's records as JSON lines; items come out exactly as the golden
+    /// files hold them.
+    Dump {
+        /// An artifact (.art), or a stage folder that holds one (a folder with several
+        /// names them).
+        path: PathBuf,
+    },
     /// Benchmarks (figures go to docs/benchmarks.md).
     Bench {
         #[command(subcommand)]
@@ -229,7 +232,7 @@ fn run() -> Result<()> {
             println!("{}", report.closing_line());
             Ok(())
         }
-        Task::Dump { path } => dump::run(&path),
+        Task::Dump { path } => pricer_pipeline::dump::run(&path),
         Task::Ci => ci::run_all(),
         Task::Synth {
             out,

@@ -39,19 +39,25 @@ pub fn error_text(e: &anyhow::Error) -> String {
 /// Ends a binary: prints a [`Stopped`] as `stopped: ...` (exit code 3) and any other
 /// error as [`error_text`] (exit code 1).
 pub fn exit(result: anyhow::Result<()>) -> ExitCode {
+    ExitCode::from(report(result))
+}
+
+/// What [`exit`] prints, and its exit code as a number (for callers that are not a
+/// process's `main`, such as the Python package's `pricer` command).
+pub fn report(result: anyhow::Result<()>) -> u8 {
     let Err(e) = result else {
-        return ExitCode::SUCCESS;
+        return 0;
     };
     if let Some(s) = stopped(&e) {
         eprintln!("stopped: {s}");
-        return ExitCode::from(EXIT_STOPPED);
+        return EXIT_STOPPED;
     }
     if std::env::var_os("PRICER_BACKTRACE").is_some_and(|v| v == "1") {
         eprintln!("{e:?}");
     } else {
         eprintln!("{}", error_text(&e));
     }
-    ExitCode::FAILURE
+    1
 }
 
 /// A `--threads` value: a count of at least 1 (leaving the flag out means one per core;

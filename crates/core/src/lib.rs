@@ -8,6 +8,7 @@ pub mod artifact;
 pub mod atomic;
 pub mod bundle;
 pub mod cache;
+pub mod cancel;
 pub mod cli;
 pub mod contain;
 pub mod digest;

@@ -60,6 +60,7 @@ where
         let mut failed = None;
         for batch in from_reader {
             let done = batch.and_then(|items| {
+                crate::cancel::check()?;
                 let results: Vec<U> = items.par_iter().map(&work).collect::<Result<_>>()?;
                 Ok((items, results))
             });

@@ -2,6 +2,7 @@
 //! global price-squared weighted draw, a second shuffle, three splits. Only per-item keys
 //! are held in memory; the texts are read again to write the splits. See README.md.
 
+pub mod cli;
 pub mod config;
 pub mod dedupe;
 pub mod draw;

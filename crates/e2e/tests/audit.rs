@@ -30,6 +30,7 @@ fn audit_json_agrees_with_the_items_and_the_report_has_every_chart() {
             &dir.path().join("audit"),
             &"--compare",
             &qwen,
+            &"--no-bundled",
             &"--compare-sample",
             &"50",
             &"--item",

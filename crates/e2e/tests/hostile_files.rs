@@ -234,6 +234,7 @@ fn an_infinite_price_in_an_items_artifact() {
             &"2",
             &"--compare",
             &llama2,
+            &"--no-bundled",
         ],
     );
     assert_no_crash("infinite price", &o);

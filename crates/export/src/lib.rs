@@ -3,6 +3,7 @@
 //! (`items/*.art`, read with [`load_items`]) and Python (`items/items.parquet`).
 
 pub mod card;
+pub mod cli;
 pub mod columns;
 pub mod hub;
 pub mod parquet_out;

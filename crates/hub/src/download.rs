@@ -229,6 +229,12 @@ fn stream(
     let mut body = resp.into_reader();
     let mut buf = vec![0u8; CHUNK];
     loop {
+        if hub.stop.is_some_and(|stop| stop()) {
+            return Err(Failure::Final(HubError::Interrupted {
+                file: Box::new(file.clone()),
+                have: p.have,
+            }));
+        }
         let n = match body.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,

@@ -76,6 +76,8 @@ impl std::fmt::Display for RepoFile {
 /// Why a file could not be had. Every message names the repo and the file.
 #[derive(Debug, thiserror::Error)]
 pub enum HubError {
+    #[error("{file}: download interrupted ({have} bytes kept for the next run)")]
+    Interrupted { file: Box<RepoFile>, have: u64 },
     #[error("{file}: {why}")]
     BadName { file: Box<RepoFile>, why: String },
     #[error("{file}: not in the Hugging Face cache ({cache}) and HF_HUB_OFFLINE is set; run once without HF_HUB_OFFLINE to download it")]
@@ -122,6 +124,9 @@ pub struct Hub {
     env: HubEnv,
     /// Draw a progress bar on a terminal.
     pub progress: bool,
+    /// Asked between chunks of a download: true stops it (the partial file is kept for
+    /// the next run to resume), e.g. when the user interrupts the run.
+    pub stop: Option<fn() -> bool>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -135,6 +140,7 @@ impl Hub {
         Hub {
             env,
             progress: true,
+            stop: None,
         }
     }
 

@@ -5,6 +5,7 @@
 //! kept, or rejected with a reason.
 
 pub mod chunks;
+pub mod cli;
 pub mod decode;
 pub mod inputs;
 pub mod lines;

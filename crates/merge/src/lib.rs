@@ -5,6 +5,8 @@
 //! config and fingerprint (so later stages and `cargo xtask pipeline` accept it), plus a
 //! summary of every shard (wall time, peak memory, counts).
 
+pub mod cli;
+
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};

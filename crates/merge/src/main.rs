@@ -1,48 +1,7 @@
 //! `pricer-merge`: the shards of one stage -> the one-machine output of that stage.
 
-use std::path::PathBuf;
-
-use anyhow::Result;
-use clap::Parser;
-use pricer_core::obs;
-
-/// Join shard folders written with `--shard i/N` (all N of them, any order) into the
-/// folder the one-machine run writes: identical artifacts and rejects, and a manifest
-/// with the same fingerprint plus a per-shard summary.
-#[derive(Parser, Debug)]
-#[command(version, about, long_about = None)]
-struct Args {
-    /// The shard folders of one stage.
-    #[arg(required = true)]
-    shards: Vec<PathBuf>,
-    /// The merged folder to write.
-    #[arg(long, short)]
-    out: PathBuf,
-    /// For a stage that read an earlier sharded stage (prompt): that stage's merged
-    /// folder, which becomes the merged run's input.
-    #[arg(long)]
-    upstream: Option<PathBuf>,
-}
-
 pricer_core::global_allocator!();
 
 fn main() -> std::process::ExitCode {
-    pricer_core::cli::exit(run())
-}
-
-fn run() -> Result<()> {
-    obs::init_tracing();
-    let args = Args::parse();
-    let m = pricer_merge::merge(&args.shards, &args.out, args.upstream.as_deref())?;
-    println!(
-        "merge: {} {} shards -> {} ({} rows in, {} kept, {} rejected) in {:.1} s",
-        args.shards.len(),
-        m.stage,
-        args.out.display(),
-        obs::thousands(m.counts.rows_in),
-        obs::thousands(m.counts.kept),
-        obs::thousands(m.counts.rejected),
-        m.wall_seconds
-    );
-    Ok(())
+    pricer_merge::cli::main()
 }

@@ -257,7 +257,8 @@ impl InputConfig {
             )?);
         }
         if let Some(hub) = self.hub_input() {
-            let client = pricer_hub::Hub::from_env();
+            let mut client = pricer_hub::Hub::from_env();
+            client.stop = Some(|| pricer_core::cancel::check().is_err());
             files.extend(pricer_ingest::inputs::resolve_hub(
                 &client,
                 &hub,

@@ -6,6 +6,8 @@
 
 pub mod config;
 pub mod configs;
+pub mod dump;
+pub mod knobs;
 mod paths;
 pub mod recipe;
 pub mod runner;

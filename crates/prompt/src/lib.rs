@@ -3,6 +3,7 @@
 //! with `clean_up_tokenization_spaces`, then count the prompt's tokens); and recipe V2's
 //! part 3 (`v2`): summaries cut to 110 tokens, prompt/completion pairs.
 
+pub mod cli;
 pub mod item;
 pub mod run;
 pub mod v2;

@@ -4,6 +4,7 @@
 //! Only per-item keys (price, category, position) are held in memory; the texts are read
 //! again from the items artifact to write the splits.
 
+pub mod cli;
 pub mod config;
 pub mod partition;
 pub mod run;

@@ -323,10 +323,21 @@ pub fn submit_and_wait(
         }
         open = still;
         if !open.is_empty() {
-            std::thread::sleep(Duration::from_secs(cfg.poll_s));
+            wait(Duration::from_secs(cfg.poll_s))?;
         }
     }
     Ok(ended)
+}
+
+/// Sleeps between polls, stopping early when the run is interrupted (the batches are
+/// polled again on the next run).
+fn wait(d: Duration) -> Result<()> {
+    let until = std::time::Instant::now() + d;
+    while std::time::Instant::now() < until {
+        pricer_core::cancel::check()?;
+        std::thread::sleep(Duration::from_millis(100).min(d));
+    }
+    Ok(())
 }
 
 /// Uploads `f` and makes its batch, as far as its state says is still to do; returns

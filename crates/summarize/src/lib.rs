@@ -6,6 +6,7 @@
 pub mod batch;
 pub mod batch_api;
 pub mod cache;
+pub mod cli;
 pub mod config;
 pub mod from;
 pub mod online;

@@ -104,7 +104,7 @@ fn request(sh: &Shared, job: &Job) -> Result<Answer, Failed> {
     let payload = body(cfg, &job.user).to_string();
     let mut last = Failure::new("not sent");
     for attempt in 0..cfg.max_attempts.max(1) {
-        if stop.load(Ordering::Relaxed) {
+        if stop.load(Ordering::Relaxed) || pricer_core::cancel::check().is_err() {
             return Err(Failed {
                 failure: Failure::new("not sent: the run stopped"),
                 fatal: false,
@@ -252,7 +252,7 @@ fn work(sh: &Shared, jobs: &Mutex<Receiver<Job>>, results: Sender<(Key, Result<A
     loop {
         let job = jobs.lock().expect("lock").recv();
         let Ok(job) = job else { break };
-        if sh.stop.load(Ordering::Relaxed) {
+        if sh.stop.load(Ordering::Relaxed) || pricer_core::cancel::check().is_err() {
             continue;
         }
         let r = request(sh, &job);
@@ -310,6 +310,8 @@ pub fn run(
     });
     progress.finish_and_clear();
     result?;
+    // Answers that came are in the cache; what was not sent is asked on the next run.
+    pricer_core::cancel::check()?;
     if let Some(e) = producer_error.into_inner().expect("lock") {
         return Err(e);
     }

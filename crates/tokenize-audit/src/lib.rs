@@ -3,6 +3,7 @@
 //! statistics, charts, a self-contained `report.html` and `audit.json`.
 
 pub mod balance;
+pub mod cli;
 pub mod facts;
 pub mod report;
 pub mod report_summary;

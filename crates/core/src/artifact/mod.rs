@@ -68,6 +68,8 @@ pub enum ArtifactError {
     },
     #[error("{path}: corrupt artifact ({what}); delete it and re-run the stage that wrote it")]
     Corrupt { path: PathBuf, what: String },
+    #[error(transparent)]
+    Cancelled(#[from] crate::cancel::Cancelled),
     #[error("{path}: content digest mismatch (the file was modified or damaged); delete it and re-run the stage that wrote it")]
     DigestMismatch { path: PathBuf },
     #[error("{path}: record {index}: cannot encode: {error}")]

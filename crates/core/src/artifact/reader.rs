@@ -303,6 +303,7 @@ impl<T: Record> ArtifactReader<T> {
         if self.body.is_none() {
             return Ok(false);
         }
+        crate::cancel::check()?;
         if self.read == self.header_count {
             self.finish_body()?;
             return Ok(false);

@@ -199,6 +199,7 @@ impl<T: Record> ArtifactWriter<T> {
     /// Frames one record's bytes (length, bytes) into the batch; callers have checked
     /// the size limit.
     fn push_frame(&mut self, bytes: &[u8]) -> Result<(), ArtifactError> {
+        crate::cancel::check()?;
         self.batch
             .extend_from_slice(&(bytes.len() as u32).to_le_bytes());
         self.batch.extend_from_slice(bytes);
