@@ -6,7 +6,7 @@ shard (`--shard i/N`); `pricer-merge` joins each stage's shards into the folder 
 one-machine run writes, byte for byte; then the global stages (split, audit, export) run
 as one task through `xtask pipeline --start-at split` with the same config file.
 
-    python xtask/ray/driver.py --config xtask/configs/classic.toml --out runs/classic \\
+    python xtask/ray/driver.py --config crates/pipeline/configs/classic.toml --out runs/classic \\
         --shards 16 [--address auto] [--threads-per-task 2]
 
 Every node must see the repository (binaries in target/release, the config's inputs and
@@ -38,8 +38,26 @@ def read_manifest(folder):
         return json.load(f)
 
 
+def refuse_what_it_cannot_run(cfg):
+    """This driver knows recipe v1 on local files only: anything else stops here, before
+    any work, naming what to do instead."""
+    recipe = cfg.get("recipe", "v1")
+    if recipe != "v1":
+        raise SystemExit(
+            f"config: recipe {recipe!r}: this Ray driver runs recipe v1 only; run recipe v2 on one "
+            "machine (pricer run CONFIG, or cargo xtask pipeline --config CONFIG)"
+        )
+    if cfg.get("input", {}).get("hub"):
+        raise SystemExit(
+            "config: [input] hub: this Ray driver reads local files only; fetch the files once "
+            "(pricer run CONFIG downloads them into the Hugging Face cache, or the McAuley Lab "
+            "site's copies) and name their folder in [input] data_dir"
+        )
+
+
 def ingest_inputs(cfg):
     """The config's [input] as pricer-ingest arguments, in the pipeline's order."""
+    refuse_what_it_cannot_run(cfg)
     inp = cfg.get("input", {})
     args = [str(p) for p in inp.get("paths", [])]
     if inp.get("data_dir"):
@@ -104,7 +122,12 @@ def main():
     repo = os.path.abspath(args.repo)
     bins = os.path.abspath(args.bin_dir or os.path.join(repo, "target", "release"))
     run = os.path.abspath(args.out)
-    with open(args.config, "rb") as f:
+    config = args.config
+    if not os.path.exists(config):
+        # A bundled config by name (classic), as pricer run takes it.
+        bundled = os.path.join(args.repo, "crates", "pipeline", "configs", f"{config}.toml")
+        config = bundled if os.path.exists(bundled) else config
+    with open(config, "rb") as f:
         cfg = tomllib.load(f)
     inputs, tok_args = ingest_inputs(cfg), tokenizer_args(cfg)
     os.makedirs(os.path.join(run, "shards"), exist_ok=True)

@@ -109,6 +109,17 @@ def fault_bins(tmp):
     return d, faults
 
 
+def refuses_what_it_cannot_run(tmp):
+    """A v2 config, or one whose files are on the Hub, stops before any work, saying why."""
+    for name, why in [("v2-fixtures", "runs recipe v1 only"), ("classic", "[input] hub: this Ray driver reads local files only")]:
+        out = os.path.join(tmp, f"refused-{name}")
+        p = subprocess.run([PY, "xtask/ray/driver.py", "--config", name, "--out", out, "--shards", "2",
+                            "--bin-dir", BINS], cwd=REPO, capture_output=True, text=True)
+        assert p.returncode != 0 and why in p.stderr and "Traceback" not in p.stderr, p.stderr
+        assert not os.path.exists(out), "no work, no run folder"
+    print("driver: refuses recipe v2 and Hub inputs before any work")
+
+
 def main():
     for b in ["pricer-ingest", "pricer-prompt", "pricer-merge", "xtask"]:
         if not os.path.exists(os.path.join(BINS, b)):
@@ -116,6 +127,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="pricer-ray-")
     ray_tmp = os.path.join(tmp, "ray")
     try:
+        refuses_what_it_cannot_run(tmp)
         corpus = os.path.join(tmp, "corpus")
         sh(os.path.join(BINS, "xtask"), "synth", corpus, "--rows", "1500")
         synth_cfg = os.path.join(tmp, "synth.toml")
@@ -128,7 +140,7 @@ def main():
            "--temp-dir", ray_tmp, "--disable-usage-stats",
            env={**os.environ, "PATH": os.path.dirname(PY) + os.pathsep + os.environ["PATH"]})
         try:
-            for label, cfg, shards in [("fixtures", "xtask/configs/fixtures.toml", 4),
+            for label, cfg, shards in [("fixtures", "crates/pipeline/configs/fixtures.toml", 4),
                                        ("synthetic corpus", synth_cfg, 5)]:
                 one, many = os.path.join(tmp, label, "one"), os.path.join(tmp, label, "ray")
                 sh(os.path.join(BINS, "xtask"), "pipeline", "--config", cfg, "--out", one)

@@ -121,5 +121,108 @@ pub fn run_all() -> Result<()> {
     run(Command::new(&python)
         .arg("xtask/ray/test_ray.py")
         .env("PRICER_BIN_DIR", "target/debug"))?;
-    Ok(())
+    python_package()
+}
+
+/// Tools that build and check the wheel.
+const BUILD_REQUIREMENTS: [&str; 3] = ["maturin>=1.9,<2", "ziglang", "auditwheel"];
+
+/// What the wheel's tests and the notebook need beside the wheel.
+const WHEEL_TEST_REQUIREMENTS: [&str; 7] = [
+    "pytest",
+    "datasets>=2.19",
+    "pyarrow>=15",
+    "nbclient",
+    "nbformat",
+    "ipykernel",
+    "tqdm",
+];
+
+/// A virtual environment at `dir` (made anew when `fresh`) with `packages`; its bin/.
+fn venv(dir: &Path, fresh: bool, packages: &[&str]) -> Result<PathBuf> {
+    if fresh && dir.exists() {
+        std::fs::remove_dir_all(dir)?;
+    }
+    let bin = std::env::current_dir()?.join(dir).join("bin");
+    if !bin.join("python").is_file() {
+        run(Command::new("python3").args(["-m", "venv"]).arg(dir))?;
+    }
+    run(Command::new(bin.join("python"))
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .args(packages))?;
+    Ok(bin)
+}
+
+/// The Python package as users get it: a wheel built with maturin (manylinux_2_28 through
+/// zig), checked (tag, size, stripped), installed into a fresh virtual environment, and
+/// there its tests (the installed `pricer` command and `pricer.run` outside the
+/// checkout, byte-identical to `cargo xtask pipeline`; a SIGINT mid-run) and the notebook.
+fn python_package() -> Result<()> {
+    let tools = venv(Path::new("target/build-venv"), false, &BUILD_REQUIREMENTS)?;
+    let path = std::env::join_paths(std::iter::once(tools.clone()).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))?;
+    let wheels = Path::new("target/wheels");
+    if wheels.exists() {
+        std::fs::remove_dir_all(wheels)?;
+    }
+    run(Command::new(tools.join("maturin"))
+        .args([
+            "build",
+            "--release",
+            "-m",
+            "crates/python/Cargo.toml",
+            "--zig",
+        ])
+        .args(["--compatibility", "manylinux_2_28", "-o", "target/wheels"])
+        .env("PATH", &path))?;
+    let wheel = std::fs::read_dir(wheels)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "whl"))
+        .context("maturin wrote no wheel")?;
+    run(Command::new(tools.join("python"))
+        .arg("crates/python/tests/check_wheel.py")
+        .arg(&wheel))?;
+    let mut packages = vec![wheel.to_str().context("a wheel path that is not UTF-8")?];
+    packages.extend(WHEEL_TEST_REQUIREMENTS);
+    let bin = venv(Path::new("target/wheel-venv"), true, &packages)?;
+    let reference = Path::new("target/ci-fixtures-reference");
+    run(cargo()
+        .args(["xtask", "pipeline", "--force", "--out"])
+        .arg(reference))?;
+    // Outside the checkout, with the files the package carries.
+    let work = std::env::temp_dir().join(format!("pricer-wheel-{}", std::process::id()));
+    std::fs::create_dir_all(&work)?;
+    let path = std::env::join_paths(std::iter::once(bin.clone()).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))?;
+    let root = std::env::current_dir()?;
+    let tested = run(Command::new(bin.join("python"))
+        .args(["-m", "pytest", "-q"])
+        .arg(root.join("crates/python/tests"))
+        .current_dir(&work)
+        .env("PATH", &path)
+        .env("PRICER_USE_CARRIED", "1")
+        .env("PRICER_CACHE_DIR", work.join("cache"))
+        .env(
+            "PRICER_REFERENCE_EXPORT",
+            root.join(reference).join("export"),
+        ))
+    .and_then(|_| {
+        run(Command::new(bin.join("python"))
+            .arg(root.join("crates/python/tests/run_notebook.py"))
+            .arg(root.join("docs/pricer.ipynb"))
+            .arg(&work)
+            .env("PATH", &path)
+            .env("PRICER_USE_CARRIED", "1")
+            .env("PRICER_CACHE_DIR", work.join("cache")))
+    });
+    let _ = std::fs::remove_dir_all(&work);
+    tested
 }

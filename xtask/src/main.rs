@@ -183,6 +183,12 @@ enum BenchTask {
         #[arg(long, default_value_t = 300)]
         test: usize,
     },
+    /// The Python package: `import pricer` and `pricer.run("fixtures")` against `cargo
+    /// xtask pipeline`, side by side (needs the wheel `cargo xtask ci` installs).
+    Python {
+        #[arg(long, default_value_t = 5)]
+        repeat: usize,
+    },
     /// Peak memory of the curate stage on synthetic items (the course's draw sizes).
     CurateMemory {
         #[arg(long, default_value_t = 3_000_000)]
@@ -287,6 +293,9 @@ fn run() -> Result<()> {
         Task::Bench {
             which: BenchTask::CurateMemory { items },
         } => bench::v2::curate_memory(items),
+        Task::Bench {
+            which: BenchTask::Python { repeat },
+        } => bench::python::run(repeat),
         Task::Bench {
             which: BenchTask::SplitMemory { items },
         } => bench::split_memory::run(items),

@@ -35,15 +35,89 @@ fn metadata() -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// Whether a package's sources implement the stage interface (`impl ... Stage for`).
+fn implements_stage(package: &serde_json::Value) -> bool {
+    let manifest = PathBuf::from(package["manifest_path"].as_str().unwrap());
+    let mut files = Vec::new();
+    rust_files(&manifest.parent().unwrap().join("src"), &mut files);
+    files.iter().any(|f| {
+        std::fs::read_to_string(f).unwrap().lines().any(|l| {
+            let l = l.trim_start();
+            l.starts_with("impl") && (l.contains(" Stage for ") || l.contains("::Stage for "))
+        })
+    })
+}
+
+/// The stage crates: every crate that implements the stage interface.
+fn stage_crates(packages: &[serde_json::Value]) -> BTreeSet<&str> {
+    packages
+        .iter()
+        .filter(|p| implements_stage(p))
+        .map(|p| p["name"].as_str().unwrap())
+        .collect()
+}
+
+/// Each package's dependencies of any kind: (package, dependency, kind).
+fn edges(packages: &[serde_json::Value]) -> Vec<(&str, &str, &str)> {
+    packages
+        .iter()
+        .flat_map(|p| {
+            let name = p["name"].as_str().unwrap();
+            p["dependencies"].as_array().unwrap().iter().map(move |d| {
+                (
+                    name,
+                    d["name"].as_str().unwrap(),
+                    d["kind"].as_str().unwrap_or("normal"),
+                )
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn the_runner_the_command_and_the_python_package_sit_above_the_stages() {
+    let meta = metadata();
+    let packages = meta["packages"].as_array().unwrap();
+    let stages = stage_crates(packages);
+    let mut offences = Vec::new();
+    for (from, to, kind) in edges(packages) {
+        let above = ["pricer-pipeline", "pricer-cli", "pricer-python"];
+        if stages.contains(from) && above.contains(&to) {
+            offences.push(format!("stage {from} depends on {to} ({kind})"));
+        }
+        // The command is used by the Python package only; nothing uses the package.
+        if to == "pricer-cli" && from != "pricer-python" {
+            offences.push(format!("{from} depends on the command {to}"));
+        }
+        if to == "pricer-python" {
+            offences.push(format!("{from} depends on the Python package"));
+        }
+        if from == "pricer-pipeline" && above.contains(&to) {
+            offences.push(format!("the runner depends on {to}"));
+        }
+    }
+    assert!(
+        offences.is_empty(),
+        "docs/architecture.md's layering:\n{}",
+        offences.join("\n")
+    );
+    let runner: BTreeSet<&str> = edges(packages)
+        .into_iter()
+        .filter(|(f, _, k)| *f == "pricer-pipeline" && *k == "normal")
+        .map(|(_, t, _)| t)
+        .collect();
+    for s in &stages {
+        if *s != "pricer-merge" {
+            assert!(runner.contains(s), "the runner runs every stage: {s}");
+        }
+    }
+}
+
 #[test]
 fn no_stage_crate_depends_on_another_stage_crate() {
     let meta = metadata();
     let packages = meta["packages"].as_array().unwrap();
-    let stages: BTreeSet<&str> = packages
-        .iter()
-        .filter(|p| p["metadata"]["pricer"]["stage"] == true)
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let stages = stage_crates(packages);
     for expected in [
         "pricer-ingest",
         "pricer-prompt",

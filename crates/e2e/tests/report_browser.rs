@@ -88,6 +88,6 @@ fn the_fixture_runs_report_works_in_chromium() {
 #[test]
 fn the_edge_runs_report_works_in_chromium() {
     let run = run_folder("edge");
-    pipeline(Some("xtask/configs/edge.toml"), &run);
+    pipeline(Some("edge"), &run);
     check_in_chromium(&run);
 }

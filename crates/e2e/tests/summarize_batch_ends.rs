@@ -155,7 +155,8 @@ fn a_batch_made_while_the_create_call_went_unanswered_is_found_in_a_long_listing
 
 /// A V2 run config over the fixtures with summaries from `api`.
 fn config(dir: &Path, api: &FakeOpenAi, name: &str, summarize: &str) -> std::path::PathBuf {
-    let base = std::fs::read_to_string(root().join("xtask/configs/v2-fixtures.toml")).unwrap();
+    let base =
+        std::fs::read_to_string(root().join("crates/pipeline/configs/v2-fixtures.toml")).unwrap();
     let path = dir.join(format!("{name}.toml"));
     let text = format!(
         "{base}\n[summarize]\nbase_url = \"{}\"\nmodel = \"local-model\"\napi_key_env = \"\"\ncache = {:?}\ntimeout_s = 1\nbackoff_ms = 10\n{summarize}",

@@ -1,5 +1,5 @@
 //! Recipe v2 as users run it (`cargo xtask pipeline`): part 1 on the fixtures
-//! (xtask/configs/v2-fixtures.toml), then all three parts with summaries from a local
+//! (crates/pipeline/configs/v2-fixtures.toml), then all three parts with summaries from a local
 //! OpenAI-compatible server. Every exported Hub folder is read back by `datasets` with
 //! the published columns and splits, every value equal to the stages' artifacts.
 
@@ -72,7 +72,7 @@ fn check_export(dir: &Path, run: &Path, parts: &[(&str, &str, [&str; 3])]) {
 fn part_one_export_reads_back_with_datasets() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
-    let config = root().join("xtask/configs/v2-fixtures.toml");
+    let config = root().join("crates/pipeline/configs/v2-fixtures.toml");
     run_ok(
         "xtask",
         &[&"pipeline", &"--config", &config, &"--out", &run],
@@ -89,7 +89,8 @@ fn all_three_parts_with_a_local_llm_server() {
     let dir = tempfile::tempdir().unwrap();
     let api = fake_openai::start();
     let config = dir.path().join("v2.toml");
-    let base = std::fs::read_to_string(root().join("xtask/configs/v2-fixtures.toml")).unwrap();
+    let base =
+        std::fs::read_to_string(root().join("crates/pipeline/configs/v2-fixtures.toml")).unwrap();
     std::fs::write(
         &config,
         format!(

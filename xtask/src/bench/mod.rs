@@ -13,6 +13,7 @@ pub mod bpe;
 pub mod e2e;
 pub mod memory;
 pub mod pipeline;
+pub mod python;
 pub mod split_memory;
 pub mod v2;
 
