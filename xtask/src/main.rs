@@ -44,8 +44,8 @@ enum Task {
         /// Run this stage and every later one even when up to date.
         #[arg(long)]
         from: Option<String>,
-        /// Take the stages before this one (at most `split`) as they are in the run
-        /// folder, e.g. ingest and prompt merged from shards (docs/scale-out.md): their
+        /// Take the stages before this one (any stage of the recipe) as they are in the
+        /// run folder, e.g. ingest and prompt merged from shards (docs/scale-out.md): their
         /// outputs are verified and checked against the config, their inputs not re-read.
         #[arg(long)]
         start_at: Option<String>,

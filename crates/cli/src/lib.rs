@@ -174,3 +174,62 @@ fn init(path: &std::path::Path, recipe: Recipe, force: bool) -> Result<()> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every flag and argument of every command says what it does.
+    #[test]
+    fn every_argument_of_every_command_has_a_description() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "pricer", &mut missing);
+        assert!(missing.is_empty(), "arguments without help: {missing:?}");
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn summarize_states_its_defaults_and_takes_prices() {
+        let mut cmd = Cli::command();
+        let help = cmd
+            .find_subcommand_mut("summarize")
+            .unwrap()
+            .render_help()
+            .to_string();
+        for said in [
+            "https://api.groq.com/openai/v1",
+            "openai/gpt-oss-20b",
+            "GROQ_API_KEY",
+            "--input-price-per-million",
+            "--output-price-per-million",
+        ] {
+            assert!(help.contains(said), "{said}: {help}");
+        }
+        for stage in ["ingest", "prompt", "audit", "export"] {
+            let help = cmd
+                .find_subcommand_mut(stage)
+                .unwrap()
+                .render_help()
+                .to_string();
+            assert!(
+                help.contains("v1") && help.contains("v2"),
+                "{stage} --recipe: {help}"
+            );
+        }
+    }
+}

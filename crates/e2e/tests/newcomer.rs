@@ -494,3 +494,53 @@ fn a_failed_hub_run_leaves_no_folder_and_a_missing_data_dir_is_named() {
         "{err}"
     );
 }
+
+#[test]
+fn audit_compare_adds_to_the_bundled_tokenizers_and_ingest_says_what_it_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = v1_config(dir.path(), "train = 500\ntest = 100", "");
+    let out = dir.path().join("run");
+    let o = run_ok(
+        "xtask",
+        &[
+            &"pipeline",
+            &"--config",
+            &config,
+            &"--out",
+            &out,
+            &"--threads",
+            &"1",
+        ],
+    );
+    assert!(text(&o).contains("(1 thread)"), "{}", text(&o));
+    let qwen = format!(
+        "Mine={}",
+        fixture("tokenizers/qwen3/tokenizer.json").display()
+    );
+    let audit = dir.path().join("audit");
+    run_ok(
+        "pricer-audit",
+        &[
+            &out.join("prompt"),
+            &"--out",
+            &audit,
+            &"--compare",
+            &qwen,
+            &"--compare-sample",
+            &"5",
+        ],
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(audit.join("audit.json")).unwrap()).unwrap();
+    let compared = json.to_string();
+    for name in ["Qwen3", "Gemma 3", "Llama 2", "Mine"] {
+        assert!(compared.contains(&format!("\"{name}\"")), "{name} compared");
+    }
+    let o = run("pricer-ingest", &[&"--out", &dir.path().join("ingest")]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("nothing to read")
+            && err.contains("--categories A,B with --data-dir DIR or --hub REPO"),
+        "{err}"
+    );
+}

@@ -162,10 +162,13 @@ impl Stage for PromptStage {
 
     fn summary(&self, m: &Manifest) -> String {
         format!(
-            "prompt: {} candidates in, {} items kept, {} rejected (too few tokens) in {:.1} s -> {}",
+            "prompt: {} candidates in, {} items kept, {} in {:.1} s -> {}",
             obs::thousands(m.counts.rows_in),
             obs::thousands(m.counts.kept),
-            obs::thousands(m.counts.rejected),
+            match m.counts.rejected {
+                0 => "none rejected".to_owned(),
+                n => format!("{} rejected (too few tokens)", obs::thousands(n)),
+            },
             m.wall_seconds,
             self.out_dir.join(ITEMS).display()
         )
