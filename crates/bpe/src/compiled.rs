@@ -16,7 +16,10 @@ use crate::flat::FlatMap;
 use crate::model::Model;
 use crate::Shape;
 
-const MAGIC: &[u8; 8] = b"PRBPE\x00\x00\x03";
+/// The format's magic and version. The version also covers what loading a file checks:
+/// a compiled form made before a check was added is rebuilt (and checked) on next use
+/// (4: ids far beyond the vocabulary and added tokens clashing with it are refused).
+const MAGIC: &[u8; 8] = b"PRBPE\x00\x00\x04";
 
 fn put_u32(out: &mut Vec<u8>, v: u32) {
     out.extend_from_slice(&v.to_le_bytes());

@@ -225,22 +225,7 @@ pub fn load(json: &[u8]) -> Result<Loaded> {
     }
     let byte_level = matches!(shape, Shape::ByteLevel { .. });
     let alphabet = bytelevel::byte_chars();
-    let size = m
-        .vocab
-        .0
-        .iter()
-        .map(|&(_, id)| id as usize + 1)
-        .max()
-        .unwrap_or(0);
-    // Ids index a dense table: a sparse vocabulary (valid, but no real file has one) is
-    // left to tokenizers rather than allocating for ids that do not exist.
-    if size > 2 * m.vocab.0.len() + 1024 {
-        return Err(unsupported(format!(
-            "its ids are sparse (largest {}, {} tokens)",
-            size - 1,
-            m.vocab.0.len()
-        )));
-    }
+    let size = check_ids(&m.vocab.0, &f.added_tokens, byte_level)?;
     let mut model = Model {
         token_bytes: crate::model::Tokens::default(),
         short: FlatMap::with_capacity(m.vocab.0.len()),
@@ -271,8 +256,62 @@ pub fn load(json: &[u8]) -> Result<Loaded> {
         model.token_bytes.push(t);
     }
     model.byte_ids = byte_ids(&model, shape).map_err(unsupported)?;
+    read_merges(&mut model, &m.merges, &by_str)?;
+    Ok(Loaded {
+        model,
+        shape,
+        added,
+    })
+}
+
+/// The dense id table's size, after refusing ids no tokenizer library could mean: a
+/// vocabulary id far beyond the vocabulary's size (a table that large would be for ids
+/// that do not exist), and an added token whose id the vocabulary gives to another token.
+fn check_ids(
+    vocab: &[(Cow<'_, str>, u32)],
+    added: &[AddedToken],
+    byte_level: bool,
+) -> Result<usize> {
+    let size = vocab
+        .iter()
+        .map(|&(_, id)| id as usize + 1)
+        .max()
+        .unwrap_or(0);
+    if size > 2 * vocab.len() + 1024 {
+        let (s, id) = vocab
+            .iter()
+            .max_by_key(|(_, id)| *id)
+            .expect("a largest id");
+        return Err(damaged(format!(
+            "vocabulary token {s:?} has id {id}, far beyond the {} tokens of the vocabulary",
+            vocab.len()
+        )));
+    }
+    let alphabet = bytelevel::byte_chars();
+    let by_id: FxHashMap<u32, &str> = vocab.iter().map(|(s, id)| (*id, s.as_ref())).collect();
+    for a in added {
+        let Some(&s) = by_id.get(&a.id) else { continue };
+        let same = s == a.content
+            || (byte_level
+                && bytelevel::to_bytes(s, &alphabet).as_deref() == Some(a.content.as_bytes()));
+        if !same {
+            return Err(damaged(format!(
+                "added token {:?} has id {}, which the vocabulary gives to {s:?}",
+                a.content, a.id
+            )));
+        }
+    }
+    Ok(size)
+}
+
+/// The merges, by the ids of the tokens they join, with their ranks.
+fn read_merges(
+    model: &mut Model,
+    merges: &[MergeJson<'_>],
+    by_str: &FxHashMap<&str, u32>,
+) -> Result<()> {
     let mut joined = String::new();
-    for (rank, merge) in m.merges.iter().enumerate() {
+    for (rank, merge) in merges.iter().enumerate() {
         let (a, b) = match merge {
             MergeJson::Joined(s) => s
                 .split_once(' ')
@@ -294,11 +333,7 @@ pub fn load(json: &[u8]) -> Result<Loaded> {
             (rank as u32, id(&joined)?),
         );
     }
-    Ok(Loaded {
-        model,
-        shape,
-        added,
-    })
+    Ok(())
 }
 
 /// The token of each byte: the byte itself (byte-level), or `<0xXX>` (byte fallback).

@@ -47,6 +47,9 @@ struct State {
     commit: String,
     fault: Fault,
     log: Vec<String>,
+    /// When set, a resolve request without `Authorization: Bearer <token>` gets 401, as
+    /// a gated or private repo answers.
+    token: Option<String>,
 }
 
 /// The running fake Hub.
@@ -77,6 +80,7 @@ impl FakeHub {
             commit: COMMIT.into(),
             fault: Fault::None,
             log: Vec::new(),
+            token: None,
         }));
         let s2 = state.clone();
         let server = http::serve(move |req| answer(&s2, req));
@@ -102,6 +106,11 @@ impl FakeHub {
             .unwrap()
             .files
             .insert((repo.to_owned(), path.to_owned()), HubFile { bytes, lfs });
+    }
+
+    /// Requires this token on every resolve request (None: no token needed).
+    pub fn require_token(&self, token: Option<&str>) {
+        self.state.lock().unwrap().token = token.map(str::to_owned);
     }
 
     pub fn set_fault(&self, fault: Fault) {
@@ -141,6 +150,12 @@ fn answer(state: &Mutex<State>, req: &Request) -> Response {
         return serve_bytes(&mut st, sha, req.header("Range"));
     }
     // /[datasets/]org/name/resolve/rev/path...
+    if let Some(token) = &st.token {
+        if req.header("Authorization") != Some(&format!("Bearer {token}")) {
+            return Response::new(401, "Access to this repo is restricted")
+                .header("X-Error-Code", "GatedRepo");
+        }
+    }
     let rest = path.trim_start_matches('/');
     let (prefix, rest) = match rest.strip_prefix("datasets/") {
         Some(r) => ("datasets/", r),

@@ -101,7 +101,8 @@ fn odd_tokenizer_files() {
     run_ok("pricer-prompt", &[&ingest, &"--out", &normal]);
     let items = std::fs::read(normal.join("items.art")).unwrap();
 
-    // A huge token id: no allocation for ids that do not exist.
+    // A huge token id: refused, naming the file and the token (no allocation for ids
+    // that do not exist).
     let mut v = tokenizer_json();
     v["model"]["vocab"]["zzzzzzzzzz"] = serde_json::json!(4_000_000_000u32);
     let t = write_tokenizer(dir.path(), "huge-id.json", &v);
@@ -116,6 +117,8 @@ fn odd_tokenizer_files() {
         ],
     );
     assert_no_crash("huge id", &o);
+    fails_naming("huge id", &o, "huge-id.json");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("\"zzzzzzzzzz\" has id 4000000000"));
 
     // Truncation and padding set in the file: transformers ignores both, so do we.
     let mut v = tokenizer_json();
@@ -153,24 +156,23 @@ fn odd_tokenizer_files() {
         &[&ingest, &"--out", &a, &"--tokenizer", &t],
     );
     assert_no_crash("added id in the vocabulary", &o);
-    if o.status.success() {
-        run_ok(
-            "pricer-prompt",
-            &[
-                &ingest,
-                &"--out",
-                &b,
-                &"--tokenizer",
-                &t,
-                &"--encoder",
-                &"reference",
-            ],
-        );
-        assert_eq!(
-            std::fs::read(a.join("items.art")).unwrap(),
-            std::fs::read(b.join("items.art")).unwrap()
-        );
-    }
+    fails_naming("added id in the vocabulary", &o, "clash.json");
+    assert!(String::from_utf8_lossy(&o.stderr)
+        .contains("added token \"<|clash|>\" has id 1000, which the vocabulary gives to"));
+    // The reference encoder refuses the same file: the check is the loader's, not one encoder's.
+    let o = run(
+        "pricer-prompt",
+        &[
+            &ingest,
+            &"--out",
+            &b,
+            &"--tokenizer",
+            &t,
+            &"--encoder",
+            &"reference",
+        ],
+    );
+    fails_naming("added id in the vocabulary (reference)", &o, "clash.json");
 
     // Not a tokenizer at all, and a truncated zstd file.
     let t = dir.path().join("junk.json");

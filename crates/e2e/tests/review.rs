@@ -64,3 +64,48 @@ fn v2_cards_state_the_runs_own_limits() {
     );
     assert!(!prompts.contains("110"), "{prompts}");
 }
+
+#[test]
+fn a_gated_hub_repo_needs_hf_token_and_the_refusal_says_so() {
+    use pricer_e2e::fake_hub::FakeHub;
+    let dir = tempfile::tempdir().unwrap();
+    let hub = FakeHub::start();
+    let bytes = std::fs::read(fixture("data/amazon-2023/meta_Appliances.jsonl")).unwrap();
+    hub.add_dataset_file("org/gated", "raw/meta_Appliances.jsonl", bytes, true);
+    hub.require_token(Some("hf_secret"));
+    let ingest = |token: Option<&str>, out: &Path| {
+        let mut cmd = std::process::Command::new(pricer_e2e::bin("pricer-ingest"));
+        cmd.args([
+            "--hub",
+            "org/gated",
+            "--categories",
+            "Appliances",
+            "--pattern",
+            "raw/meta_{category}.jsonl",
+            "--out",
+        ])
+        .arg(out)
+        .env("HF_ENDPOINT", hub.url())
+        .env("HF_HUB_CACHE", dir.path().join("cache"))
+        .env_remove("HF_HOME")
+        .env_remove("HF_HUB_OFFLINE")
+        .env_remove("HF_TOKEN");
+        if let Some(t) = token {
+            cmd.env("HF_TOKEN", t);
+        }
+        cmd.output().unwrap()
+    };
+    let o = ingest(None, &dir.path().join("refused"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("HTTP 401") && err.contains("set HF_TOKEN"),
+        "{err}"
+    );
+    let o = ingest(Some("hf_secret"), &dir.path().join("ingest"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        hub.requests().iter().any(|r| r.starts_with("GET /cdn/")),
+        "downloaded with the token"
+    );
+}
