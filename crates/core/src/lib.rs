@@ -5,7 +5,8 @@
 
 pub mod ahead;
 pub mod artifact;
-pub mod atomic;
+/// Files that appear whole or not at all (the crate pricer-fs, which pricer-hub shares).
+pub use pricer_fs as atomic;
 pub mod bundle;
 pub mod cache;
 pub mod cancel;

@@ -189,3 +189,28 @@ pub fn assert_same_lines(what: &str, got: &[u8], want: &[u8]) {
         String::from_utf8_lossy(w.get(at).copied().unwrap_or(b"<none>"))
     );
 }
+
+/// The Python that reads outputs back (`PRICER_PYTHON`, which `cargo xtask ci` points at
+/// target/py-venv; else `python3`).
+pub fn python() -> String {
+    std::env::var("PRICER_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+/// Runs Python code with `args` (`sys.argv[1:]`), offline; panics with its output if it
+/// fails. Returns its stdout.
+pub fn py(code: &str, args: &[&Path]) -> String {
+    let o = Command::new(python())
+        .arg("-c")
+        .arg(code)
+        .args(args)
+        .env("HF_DATASETS_OFFLINE", "1")
+        .env("HF_HUB_OFFLINE", "1")
+        .output()
+        .expect("python");
+    assert!(
+        o.status.success(),
+        "python failed (set PRICER_PYTHON to a Python with datasets and pyarrow):\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}

@@ -38,7 +38,7 @@ fn pipeline(config: Option<&str>, out: &Path) {
         .arg("--out")
         .arg(out);
     if let Some(c) = config {
-        cmd.arg("--config").arg(root().join(c));
+        cmd.arg("--config").arg(c);
     }
     let o = cmd.output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

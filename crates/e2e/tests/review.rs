@@ -109,3 +109,45 @@ fn a_gated_hub_repo_needs_hf_token_and_the_refusal_says_so() {
         "downloaded with the token"
     );
 }
+
+#[test]
+fn a_hub_download_draws_its_progress_on_a_terminal_and_not_off_one() {
+    use pricer_e2e::fake_hub::{FakeHub, Fault};
+    let dir = tempfile::tempdir().unwrap();
+    let hub = FakeHub::start();
+    let bytes = std::fs::read(fixture("data/amazon-2023/meta_Amazon_Fashion.jsonl")).unwrap();
+    hub.add_dataset_file("org/data", "raw/meta_Amazon_Fashion.jsonl", bytes, true);
+    // The download stalls after 600 kB: the bar stays drawn at that point.
+    hub.set_fault(Fault::StallAfter(600_000));
+    let ingest = format!(
+        "{} --hub org/data --categories Amazon_Fashion --pattern 'raw/meta_{{category}}.jsonl' --out {}",
+        pricer_e2e::bin("pricer-ingest").display(),
+        dir.path().join("run").display()
+    );
+    let env = |cmd: &mut std::process::Command| {
+        cmd.env("HF_ENDPOINT", hub.url())
+            .env("HF_HUB_CACHE", dir.path().join("cache"))
+            .env_remove("HF_HOME")
+            .env_remove("HF_HUB_OFFLINE");
+    };
+    // On a terminal: `script` gives the command a pseudo-terminal and copies what it draws.
+    let mut cmd = std::process::Command::new("timeout");
+    cmd.args(["4", "script", "-qfec", &ingest, "/dev/null"]);
+    env(&mut cmd);
+    let drawn = String::from_utf8_lossy(&cmd.output().unwrap().stdout).into_owned();
+    assert!(drawn.contains("meta_Amazon_Fashion.jsonl"), "{drawn}");
+    assert!(
+        drawn.contains("KiB/") && drawn.contains(" eta "),
+        "bytes, total, rate and ETA: {drawn}"
+    );
+    // Off a terminal: no bar.
+    let mut cmd = std::process::Command::new("timeout");
+    cmd.args(["4", "sh", "-c", &ingest]);
+    env(&mut cmd);
+    let o = cmd.output().unwrap();
+    assert!(
+        !String::from_utf8_lossy(&o.stderr).contains(" eta "),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -83,9 +83,8 @@ impl RepoCache {
             return Ok(());
         }
         create_parent(&path)?;
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&tmp, commit)?;
-        std::fs::rename(&tmp, &path)
+        pricer_fs::write_atomic(&path, commit.as_bytes())
+            .map_err(|e| io::Error::new(e.error.kind(), e))
     }
 
     /// Points `snapshots/<commit>/<path>` at `blobs/<etag>` with a relative symlink (so

@@ -49,7 +49,12 @@ pub(crate) fn download(
         }
         r => r?,
     }
+    // The Hugging Face cache's own way: `<etag>.incomplete` (resumable, and what the
+    // Python client resumes too), renamed into place once verified.
     std::fs::rename(&partial, &blob).map_err(io(&blob))?;
+    if pricer_fs::fsync_enabled() {
+        pricer_fs::sync_parent(&blob);
+    }
     Ok(())
 }
 
@@ -151,9 +156,8 @@ fn fetch_into(hub: &Hub, file: &RepoFile, meta: &Meta, path: &Path) -> Result<()
             meta.etag
         )));
     }
-    // The values pricer_core::atomic::fsync_enabled accepts (this crate knows no pricer).
-    if std::env::var("PRICER_FSYNC").is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes")) {
-        p.out.sync_all().map_err(io)?;
+    if pricer_fs::fsync_enabled() {
+        pricer_fs::sync_file(&p.out).map_err(io)?;
     }
     let secs = started.elapsed().as_secs_f64().max(1e-3);
     tracing::info!(
