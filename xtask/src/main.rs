@@ -60,7 +60,7 @@ enum Task {
     /// Benchmarks (figures go to docs/benchmarks.md).
     Bench {
         #[command(subcommand)]
-        which: BenchTask,
+        which: bench::BenchTask,
     },
     /// Run the pipeline on the fixtures and compare every artifact digest and headline
     /// figure with fixtures/expected/regress.json.
@@ -90,115 +90,6 @@ enum Task {
     },
     /// Everything CI checks: formatting, clippy -D warnings, the tests.
     Ci,
-}
-
-#[derive(Subcommand, Debug)]
-enum BenchTask {
-    /// What users run: `cargo xtask pipeline` (all stages, the audit's four tokenizers)
-    /// on make_corpus.py rows, side by side with the Python reference and `gzip -dc`.
-    Pipeline {
-        /// Rows per category (eight categories); several (comma-separated) for a memory
-        /// curve, e.g. 12500,200000.
-        #[arg(long, value_delimiter = ',', default_value = "5000")]
-        rows: Vec<usize>,
-        #[arg(long, default_value_t = 2)]
-        threads: usize,
-        /// gzip the corpus, and time `gzip -dc` of it on one core beside the pipeline.
-        #[arg(long)]
-        gzip: bool,
-        /// Also run the Python reference on the first size (path to pricer_ref.py; needs
-        /// PRICER_REF_PYTHON or target/ref-venv with transformers 4.46.3).
-        #[arg(long)]
-        reference: Option<PathBuf>,
-        /// Time each side this many times, interleaved, and compare medians (a shared
-        /// machine's load changes within seconds; a 1-second run feels it most).
-        #[arg(long, default_value_t = 1)]
-        repeat: usize,
-    },
-    /// The audit of synthetic items, charts included, against the prompt stage's time.
-    Audit {
-        #[arg(long, default_value_t = 400_000)]
-        items: usize,
-        #[arg(long, default_value_t = 2)]
-        threads: usize,
-    },
-    /// Every stage on a synthetic corpus: throughput, peak memory, the encode floor.
-    E2e {
-        /// Rows per category (eight categories).
-        #[arg(long, default_value_t = 5_000)]
-        rows: usize,
-        #[arg(long, default_value_t = 2)]
-        threads: usize,
-        /// gzip the corpus.
-        #[arg(long)]
-        gzip: bool,
-        /// Also run the Python reference (path to pricer_ref.py; needs PRICER_REF_PYTHON
-        /// or target/ref-venv with transformers 4.46.3).
-        #[arg(long)]
-        reference: Option<PathBuf>,
-        /// Use this corpus folder (e.g. from shared/bench/make_corpus.py) instead of a
-        /// synthetic one; --rows and --gzip are then ignored.
-        #[arg(long)]
-        corpus: Option<PathBuf>,
-        /// Skip the encode floor (for very large corpora: it holds every text in memory).
-        #[arg(long)]
-        no_floor: bool,
-    },
-    /// Peak memory of every stage for two corpus sizes (flatness), synthetic rows.
-    Memory {
-        /// Rows per category of the small corpus (8 categories).
-        #[arg(long, default_value_t = 12_500)]
-        small: usize,
-        /// Rows per category of the large corpus.
-        #[arg(long, default_value_t = 200_000)]
-        large: usize,
-        #[arg(long, default_value_t = 2)]
-        threads: usize,
-    },
-    /// pricer-bpe against tokenizers, id for id, on generated texts, and their speeds.
-    Bpe {
-        #[arg(long, default_value_t = 2_000_000)]
-        texts: usize,
-        #[arg(long, default_value_t = 2)]
-        threads: usize,
-    },
-    /// Recipe v2 part 1 (xtask pipeline: parse, curate, export) on make_corpus.py rows, side
-    /// by side with pricer_v2_ref.py (parse + curate), outputs compared byte for byte.
-    V2 {
-        /// Rows per category (eight categories).
-        #[arg(long, default_value_t = 5_000)]
-        rows: usize,
-        #[arg(long, default_value_t = 2)]
-        threads: usize,
-        /// Also run the reference (path to pricer_v2_ref.py; Python 3.12 + numpy 2.3.4 in
-        /// target/v2ref-venv, made on first use, or PRICER_V2REF_PYTHON).
-        #[arg(long)]
-        reference: Option<PathBuf>,
-        #[arg(long, default_value_t = 4_000)]
-        sample: usize,
-        #[arg(long, default_value_t = 3_400)]
-        train: usize,
-        #[arg(long, default_value_t = 300)]
-        validation: usize,
-        #[arg(long, default_value_t = 300)]
-        test: usize,
-    },
-    /// The Python package: `import pricer` and `pricer.run("fixtures")` against `cargo
-    /// xtask pipeline`, side by side (needs the wheel `cargo xtask ci` installs).
-    Python {
-        #[arg(long, default_value_t = 5)]
-        repeat: usize,
-    },
-    /// Peak memory of the curate stage on synthetic items (the course's draw sizes).
-    CurateMemory {
-        #[arg(long, default_value_t = 3_000_000)]
-        items: usize,
-    },
-    /// Peak memory of the split stage on synthetic items.
-    SplitMemory {
-        #[arg(long, default_value_t = 3_000_000)]
-        items: usize,
-    },
 }
 
 pricer_core::global_allocator!();
@@ -251,83 +142,6 @@ fn run() -> Result<()> {
             bless,
             expectations,
         } => regress::run(bless, expectations),
-        Task::Bench {
-            which:
-                BenchTask::Pipeline {
-                    rows,
-                    threads,
-                    gzip,
-                    reference,
-                    repeat,
-                },
-        } => bench::pipeline::run(&bench::pipeline::PipelineArgs {
-            rows,
-            threads,
-            gzip,
-            reference,
-            repeat,
-        }),
-        Task::Bench {
-            which: BenchTask::Bpe { texts, threads },
-        } => bench::bpe::run(texts, threads),
-        Task::Bench {
-            which:
-                BenchTask::V2 {
-                    rows,
-                    threads,
-                    reference,
-                    sample,
-                    train,
-                    validation,
-                    test,
-                },
-        } => bench::v2::run(&bench::v2::V2Args {
-            rows,
-            threads,
-            reference,
-            sample,
-            train,
-            validation,
-            test,
-        }),
-        Task::Bench {
-            which: BenchTask::CurateMemory { items },
-        } => bench::v2::curate_memory(items),
-        Task::Bench {
-            which: BenchTask::Python { repeat },
-        } => bench::python::run(repeat),
-        Task::Bench {
-            which: BenchTask::SplitMemory { items },
-        } => bench::split_memory::run(items),
-        Task::Bench {
-            which: BenchTask::Audit { items, threads },
-        } => bench::audit::run(items, threads),
-        Task::Bench {
-            which:
-                BenchTask::E2e {
-                    rows,
-                    threads,
-                    gzip,
-                    reference,
-                    corpus,
-                    no_floor,
-                },
-        } => bench::e2e::end_to_end(&bench::e2e::E2eArgs {
-            rows,
-            threads,
-            gzip,
-            reference,
-            corpus,
-            floor: !no_floor,
-        })
-        .map(|_| ()),
-        Task::Bench {
-            which:
-                BenchTask::Memory {
-                    small,
-                    large,
-                    threads,
-                },
-        } => bench::memory::run(small, large, threads),
+        Task::Bench { which } => bench::run(which),
     }
 }

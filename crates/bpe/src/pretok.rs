@@ -94,23 +94,8 @@ fn piece_end(text: &str, i: usize, max_digits: usize) -> usize {
     let c1 = char_at(text, i1);
     // 1. (?i:'s|'t|'re|'ve|'m|'ll|'d)
     if c0 == '\'' {
-        if let Some(c1) = c1 {
-            let i2 = i1 + c1.len_utf8();
-            if [b's', b't', b'm', b'd'].iter().any(|&l| folds_to(c1, l)) {
-                return i2;
-            }
-            if let Some(c2) = char_at(text, i2) {
-                let second = if folds_to(c1, b'r') || folds_to(c1, b'v') {
-                    Some(b'e')
-                } else if folds_to(c1, b'l') {
-                    Some(b'l')
-                } else {
-                    None
-                };
-                if second.is_some_and(|l| folds_to(c2, l)) {
-                    return i2 + c2.len_utf8();
-                }
-            }
+        if let Some(end) = contraction_end(text, i1) {
+            return end;
         }
     }
     let k1 = c1.map(class);
@@ -144,7 +129,31 @@ fn piece_end(text: &str, i: usize, max_digits: usize) -> usize {
         let end = run_end(text, from, |k| k == Class::Other);
         return run_end(text, end, |k| k == Class::Newline);
     }
-    // 5-7. c0 is whitespace: W is the whitespace run from i.
+    whitespace_end(text, i)
+}
+
+/// Alternative 1 after an apostrophe whose next char is at `i1`:
+/// `(?i:'s|'t|'re|'ve|'m|'ll|'d)`; the end of the match, if it matches.
+fn contraction_end(text: &str, i1: usize) -> Option<usize> {
+    let c1 = char_at(text, i1)?;
+    let i2 = i1 + c1.len_utf8();
+    if [b's', b't', b'm', b'd'].iter().any(|&l| folds_to(c1, l)) {
+        return Some(i2);
+    }
+    let c2 = char_at(text, i2)?;
+    let second = if folds_to(c1, b'r') || folds_to(c1, b'v') {
+        b'e'
+    } else if folds_to(c1, b'l') {
+        b'l'
+    } else {
+        return None;
+    };
+    folds_to(c2, second).then(|| i2 + c2.len_utf8())
+}
+
+/// Alternatives 5-7 for a piece that starts with whitespace at `i`.
+fn whitespace_end(text: &str, i: usize) -> usize {
+    // W is the whitespace run from i.
     let w_end = run_end(text, i, is_space);
     // 5. \s*[\r\n]+ : up to the last \r or \n in W.
     if let Some(last_nl) = text[i..w_end].rfind(['\r', '\n']) {

@@ -97,6 +97,15 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// `n` records in, all kept (a stage that rejects nothing).
+    pub fn all_kept(n: u64) -> Counts {
+        Counts {
+            rows_in: n,
+            kept: n,
+            ..Counts::default()
+        }
+    }
+
     pub fn reject(&mut self, reason: &str) {
         self.rows_in += 1;
         self.rejected += 1;

@@ -263,57 +263,19 @@ impl BatchControl {
             End::Expired | End::Cancelled => lines.len() / 2,
         };
         let (mut out, mut errors) = (String::new(), String::new());
-        let (mut completed, mut failed) = (0u64, 0u64);
         for (n, r) in lines.iter().enumerate() {
-            let user = user_of(&r["body"]);
-            if n >= done {
-                if end == End::Expired && done > 0 {
-                    errors.push_str(&json!({"id": format!("batch_req_{n}"), "custom_id": r["custom_id"], "response": null,
-                        "error": {"code": "batch_expired", "message": "This request could not be executed before the completion window expired."}}).to_string());
-                    errors.push('\n');
-                    failed += 1;
-                }
-                continue;
-            }
-            let tries = {
-                let t = s.tries.entry(user.clone()).or_default();
-                *t += 1;
-                *t
+            let (line, answered) = match self.line(s, n, r, n < done) {
+                Some(Ok(answer)) => (answer, true),
+                Some(Err(error)) => (error, false),
+                // An expired batch lists what it left undone; a cancelled one does not.
+                None if end == End::Expired && done > 0 => (expired_line(n, r), false),
+                None => continue,
             };
-            let every = self.error_every.load(Ordering::SeqCst);
-            if tries == 1
-                && every > 0
-                && u64::from(blake3::hash(user.as_bytes()).as_bytes()[1]) % every == 0
-            {
-                errors.push_str(&json!({"id": format!("batch_req_{n}"), "custom_id": r["custom_id"],
-                    "response": {"status_code": 500, "request_id": "r", "body": {"error": {"message": "The server had an error processing the request."}}},
-                    "error": null}).to_string());
-                errors.push('\n');
-                failed += 1;
-                continue;
-            }
-            let body = completion(&user);
-            self.prompt_tokens.fetch_add(
-                body["usage"]["prompt_tokens"].as_u64().unwrap_or(0),
-                Ordering::SeqCst,
-            );
-            self.completion_tokens.fetch_add(
-                body["usage"]["completion_tokens"].as_u64().unwrap_or(0),
-                Ordering::SeqCst,
-            );
-            *s.answers
-                .entry(r["custom_id"].as_str().unwrap_or("").to_owned())
-                .or_default() += 1;
-            let mut answer = json!({"id": format!("batch_req_{n}"), "custom_id": r["custom_id"],
-                "response": {"status_code": 200, "request_id": "r", "body": body}, "error": null})
-            .to_string();
-            if n == 1 && self.tear.load(Ordering::SeqCst) {
-                answer.truncate(answer.len() / 2);
-            }
-            out.push_str(&answer);
-            out.push('\n');
-            completed += 1;
+            let file = if answered { &mut out } else { &mut errors };
+            file.push_str(&line);
+            file.push('\n');
         }
+        let failed = errors.lines().count();
         let b = &mut s.batches[pos];
         b["status"] = json!(match end {
             End::Completed => "completed",
@@ -322,21 +284,74 @@ impl BatchControl {
             End::Cancelled => "cancelled",
         });
         b["request_counts"] =
-            json!({"total": lines.len(), "completed": completed, "failed": failed});
+            json!({"total": lines.len(), "completed": out.lines().count(), "failed": failed});
         if end == End::Failed {
             b["errors"] = json!({"object": "list", "data": [{"code": "invalid_request",
                 "message": "The batch input file is not valid (fake validation failure).", "param": null, "line": null}]});
         }
-        if !out.is_empty() {
-            s.files.insert(format!("file-out-{id}"), out.into_bytes());
-            s.batches[pos]["output_file_id"] = json!(format!("file-out-{id}"));
-        }
-        if !errors.is_empty() {
-            s.files
-                .insert(format!("file-err-{id}"), errors.into_bytes());
-            s.batches[pos]["error_file_id"] = json!(format!("file-err-{id}"));
+        for (kind, field, text) in [
+            ("out", "output_file_id", out),
+            ("err", "error_file_id", errors),
+        ] {
+            if !text.is_empty() {
+                let file = format!("file-{kind}-{id}");
+                s.files.insert(file.clone(), text.into_bytes());
+                s.batches[pos][field] = json!(file);
+            }
         }
     }
+
+    /// Request line `n`'s result: None when the batch did not get to it (`done` false);
+    /// else its answer line, or its error line (the first time some requests are tried).
+    fn line(
+        &self,
+        s: &mut State,
+        n: usize,
+        r: &Value,
+        done: bool,
+    ) -> Option<Result<String, String>> {
+        if !done {
+            return None;
+        }
+        let user = user_of(&r["body"]);
+        let tries = {
+            let t = s.tries.entry(user.clone()).or_default();
+            *t += 1;
+            *t
+        };
+        let every = self.error_every.load(Ordering::SeqCst);
+        if tries == 1
+            && every > 0
+            && u64::from(blake3::hash(user.as_bytes()).as_bytes()[1]) % every == 0
+        {
+            return Some(Err(json!({"id": format!("batch_req_{n}"), "custom_id": r["custom_id"],
+                "response": {"status_code": 500, "request_id": "r", "body": {"error": {"message": "The server had an error processing the request."}}},
+                "error": null}).to_string()));
+        }
+        let body = completion(&user);
+        let usage = |k: &str| body["usage"][k].as_u64().unwrap_or(0);
+        self.prompt_tokens
+            .fetch_add(usage("prompt_tokens"), Ordering::SeqCst);
+        self.completion_tokens
+            .fetch_add(usage("completion_tokens"), Ordering::SeqCst);
+        *s.answers
+            .entry(r["custom_id"].as_str().unwrap_or("").to_owned())
+            .or_default() += 1;
+        let mut answer = json!({"id": format!("batch_req_{n}"), "custom_id": r["custom_id"],
+            "response": {"status_code": 200, "request_id": "r", "body": body}, "error": null})
+        .to_string();
+        if n == 1 && self.tear.load(Ordering::SeqCst) {
+            answer.truncate(answer.len() / 2);
+        }
+        Some(Ok(answer))
+    }
+}
+
+/// The error line of a request an expired batch did not get to.
+fn expired_line(n: usize, r: &Value) -> String {
+    json!({"id": format!("batch_req_{n}"), "custom_id": r["custom_id"], "response": null,
+        "error": {"code": "batch_expired", "message": "This request could not be executed before the completion window expired."}})
+    .to_string()
 }
 
 /// The content of the `file` part of a multipart upload.

@@ -368,11 +368,7 @@ impl Stage for ExportStage {
             card_text.as_bytes(),
         )?;
         let rows_out: u64 = splits.iter().map(|s| s.rows).sum();
-        let counts = Counts {
-            rows_in: rows_out,
-            kept: rows_out,
-            ..Counts::default()
-        };
+        let counts = Counts::all_kept(rows_out);
         let mut outputs = files_under(&self.out_dir, HUB)?;
         outputs.extend(files_under(&self.out_dir, ITEMS)?);
         let mut manifest = plan.manifest(outputs, counts);

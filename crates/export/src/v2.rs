@@ -397,14 +397,7 @@ impl Stage for V2Export {
             .flat_map(|v| v.as_array().into_iter().flatten())
             .filter_map(|r| r[1].as_u64())
             .sum();
-        let mut manifest = plan.manifest(
-            outputs,
-            Counts {
-                rows_in: rows,
-                kept: rows,
-                ..Counts::default()
-            },
-        );
+        let mut manifest = plan.manifest(outputs, Counts::all_kept(rows));
         manifest.summary = serde_json::Value::Object(summary);
         manifest.write(&self.out_dir)?;
         Ok(manifest)

@@ -67,6 +67,37 @@ struct Partial {
 }
 
 impl Partial {
+    /// The `.incomplete` file at `path`, its bytes so far (from an interrupted run)
+    /// checked from the start, as the rest will be.
+    fn open(path: &Path, meta: &Meta) -> std::io::Result<Partial> {
+        let out = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(path)?;
+        let mut p = Partial {
+            path: path.to_owned(),
+            have: out.metadata()?.len(),
+            out,
+            check: Check::for_etag(&meta.etag, meta.size),
+        };
+        if meta.size.is_some_and(|s| p.have > s) {
+            p.restart(meta)?;
+        }
+        if p.have > 0 {
+            let mut r = File::open(path)?.take(p.have);
+            let mut buf = vec![0u8; CHUNK];
+            loop {
+                let n = r.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                p.check.update(&buf[..n]);
+            }
+        }
+        Ok(p)
+    }
+
     fn restart(&mut self, meta: &Meta) -> std::io::Result<()> {
         self.out.set_len(0)?;
         self.have = 0;
@@ -81,81 +112,20 @@ fn fetch_into(hub: &Hub, file: &RepoFile, meta: &Meta, path: &Path) -> Result<()
         path: path.to_owned(),
         error,
     };
-    let out = OpenOptions::new()
-        .create(true)
-        .read(true)
-        .append(true)
-        .open(path)
-        .map_err(io)?;
-    let mut p = Partial {
-        path: path.to_owned(),
-        have: out.metadata().map_err(io)?.len(),
-        out,
-        check: Check::for_etag(&meta.etag, meta.size),
-    };
-    if meta.size.is_some_and(|s| p.have > s) {
-        p.restart(meta).map_err(io)?;
-    }
+    let mut p = Partial::open(path, meta).map_err(io)?;
     if p.have > 0 {
-        // Bytes an interrupted run left: checked with the rest.
-        let mut r = File::open(path).map_err(io)?.take(p.have);
-        let mut buf = vec![0u8; CHUNK];
-        loop {
-            let n = r.read(&mut buf).map_err(io)?;
-            if n == 0 {
-                break;
-            }
-            p.check.update(&buf[..n]);
-        }
         tracing::info!("{file}: resuming the download at byte {}", p.have);
     }
+    let (started, first) = (Instant::now(), p.have);
     let bar = progress_bar(hub, file, meta.size, p.have);
-    let started = Instant::now();
-    let first = p.have;
-    let agent = agent(hub.env.download_timeout, 5);
-    let mut stalled = 0;
-    while meta.size != Some(p.have) {
-        let before = p.have;
-        match stream(&agent, hub, file, meta, &mut p, &bar) {
-            Ok(true) => break,
-            Ok(false) => {}
-            Err(Failure::Final(e)) => return Err(e),
-            Err(Failure::Transient(reason)) => {
-                stalled = if p.have > before { 0 } else { stalled + 1 };
-                if stalled >= MAX_STALLED_ATTEMPTS {
-                    bar.abandon();
-                    return Err(HubError::Unreachable {
-                        file: Box::new(file.clone()),
-                        url: meta.location.clone(),
-                        reason: format!("{reason}; {} bytes kept for the next run", p.have),
-                        cache: hub.env.cache_dir.clone(),
-                    });
-                }
-                tracing::warn!("{file}: {reason}; resuming at byte {}", p.have);
-                std::thread::sleep(Duration::from_millis(250 << stalled.min(4)));
-            }
-        }
+    let got = get_all(hub, file, meta, &mut p, &bar);
+    if got.is_err() {
+        bar.abandon();
     }
+    got?;
     bar.finish_and_clear();
     p.out.flush().map_err(io)?;
-    let corrupt = |why: String| {
-        let _ = std::fs::remove_file(path);
-        HubError::Corrupt {
-            file: Box::new(file.clone()),
-            why,
-        }
-    };
-    if let Some(size) = meta.size {
-        if p.have != size {
-            return Err(corrupt(format!("{} bytes, the Hub says {size}", p.have)));
-        }
-    }
-    if let Err((what, got)) = p.check.finish(&meta.etag) {
-        return Err(corrupt(format!(
-            "{what} {got}, the Hub's ETag is {}",
-            meta.etag
-        )));
-    }
+    verify(file, meta, &mut p)?;
     if pricer_fs::fsync_enabled() {
         pricer_fs::sync_file(&p.out).map_err(io)?;
     }
@@ -168,6 +138,61 @@ fn fetch_into(hub: &Hub, file: &RepoFile, meta: &Meta, path: &Path) -> Result<()
     Ok(())
 }
 
+/// GETs from `p.have` on until the body is whole, resuming after a dropped connection;
+/// gives up after [`MAX_STALLED_ATTEMPTS`] in a row that bring no new bytes.
+fn get_all(
+    hub: &Hub,
+    file: &RepoFile,
+    meta: &Meta,
+    p: &mut Partial,
+    bar: &ProgressBar,
+) -> Result<(), HubError> {
+    let agent = agent(hub.env.download_timeout, 5);
+    let mut stalled = 0;
+    while meta.size != Some(p.have) {
+        let before = p.have;
+        match stream(&agent, hub, file, meta, p, bar) {
+            Ok(true) => break,
+            Ok(false) => {}
+            Err(Failure::Final(e)) => return Err(e),
+            Err(Failure::Transient(reason)) => {
+                stalled = if p.have > before { 0 } else { stalled + 1 };
+                if stalled >= MAX_STALLED_ATTEMPTS {
+                    return Err(HubError::Unreachable {
+                        file: Box::new(file.clone()),
+                        url: meta.location.clone(),
+                        reason: format!("{reason}; {} bytes kept for the next run", p.have),
+                        cache: hub.env.cache_dir.clone(),
+                    });
+                }
+                tracing::warn!("{file}: {reason}; resuming at byte {}", p.have);
+                std::thread::sleep(Duration::from_millis(250 << stalled.min(4)));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The downloaded bytes against the Hub's size and ETag; a mismatch removes them.
+fn verify(file: &RepoFile, meta: &Meta, p: &mut Partial) -> Result<(), HubError> {
+    let check = std::mem::replace(&mut p.check, Check::for_etag(&meta.etag, meta.size));
+    let corrupt = |why: String| {
+        let _ = std::fs::remove_file(&p.path);
+        HubError::Corrupt {
+            file: Box::new(file.clone()),
+            why,
+        }
+    };
+    if let Some(size) = meta.size {
+        if p.have != size {
+            return Err(corrupt(format!("{} bytes, the Hub says {size}", p.have)));
+        }
+    }
+    check
+        .finish(&meta.etag)
+        .map_err(|(what, got)| corrupt(format!("{what} {got}, the Hub's ETag is {}", meta.etag)))
+}
+
 /// One GET from `p.have` on. `Ok(true)`: the body ended and the size (if known) is
 /// reached; `Ok(false)`: ask again.
 fn stream(
@@ -178,14 +203,35 @@ fn stream(
     p: &mut Partial,
     bar: &ProgressBar,
 ) -> Result<bool, Failure> {
-    let partial_path = p.path.clone();
-    let io = |error: std::io::Error| {
-        Failure::Final(HubError::Io {
-            file: Box::new(file.clone()),
-            path: partial_path.clone(),
-            error,
-        })
-    };
+    let resp = request_from(agent, hub, file, meta, p, bar)?;
+    copy_body(hub, file, meta, p, bar, &mut resp.into_reader())
+}
+
+impl Partial {
+    /// An I/O error on the partial file: final.
+    fn io_failure<'a>(&self, file: &'a RepoFile) -> impl Fn(std::io::Error) -> Failure + 'a {
+        let path = self.path.clone();
+        move |error| {
+            Failure::Final(HubError::Io {
+                file: Box::new(file.clone()),
+                path: path.clone(),
+                error,
+            })
+        }
+    }
+}
+
+/// The GET from `p.have` on, its answer checked: a resume the server did not honour
+/// (416, or no matching Content-Range) starts the file over.
+fn request_from(
+    agent: &ureq::Agent,
+    hub: &Hub,
+    file: &RepoFile,
+    meta: &Meta,
+    p: &mut Partial,
+    bar: &ProgressBar,
+) -> Result<ureq::Response, Failure> {
+    let io = p.io_failure(file);
     let mut req = agent.get(&meta.location).set("Accept-Encoding", "identity");
     if meta.keep_auth {
         if let Some(t) = &hub.env.token {
@@ -218,19 +264,31 @@ fn stream(
             .and_then(|s| s.parse::<u64>().ok())
             == Some(p.have);
     if p.have > 0 && !resumed_ok {
+        p.restart(meta).map_err(io)?;
+        bar.set_position(0);
         if resp.status() != 200 {
-            p.restart(meta).map_err(io)?;
-            bar.set_position(0);
             return Err(Failure::Transient(format!(
                 "HTTP {} with an unexpected Content-Range on resume",
                 resp.status()
             )));
         }
         // The server ignored Range: take the whole body.
-        p.restart(meta).map_err(io)?;
-        bar.set_position(0);
     }
-    let mut body = resp.into_reader();
+    Ok(resp)
+}
+
+/// Appends the body to the partial file, checked as it comes, never past the announced
+/// size (a server that sends on must not fill the disk; the digest check decides on
+/// the rest); stops when the run is interrupted.
+fn copy_body(
+    hub: &Hub,
+    file: &RepoFile,
+    meta: &Meta,
+    p: &mut Partial,
+    bar: &ProgressBar,
+    body: &mut impl Read,
+) -> Result<bool, Failure> {
+    let io = p.io_failure(file);
     let mut buf = vec![0u8; CHUNK];
     loop {
         if hub.stop.is_some_and(|stop| stop()) {
@@ -245,13 +303,11 @@ fn stream(
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(Failure::Transient(format!("connection lost: {e}"))),
         };
-        // Never more than the announced size: a server that sends on (a wrong header,
-        // a hostile mirror) must not fill the disk; the digest check decides on the rest.
         let room = meta
             .size
             .map_or(u64::MAX, |size| size.saturating_sub(p.have));
         let keep = n.min(usize::try_from(room).unwrap_or(usize::MAX));
-        p.out.write_all(&buf[..keep]).map_err(io)?;
+        p.out.write_all(&buf[..keep]).map_err(&io)?;
         p.check.update(&buf[..keep]);
         p.have += keep as u64;
         bar.set_position(p.have);

@@ -99,78 +99,32 @@ fn unreachable(kind: ureq::ErrorKind) -> bool {
     matches!(kind, InvalidUrl | UnknownScheme | Dns | ConnectionFailed)
 }
 
+/// What one attempt came to.
+enum Attempt {
+    Answered(Answer),
+    /// Worth another attempt (after the wait the server asked for, if it did).
+    Retry(Failure, Option<Duration>),
+    /// Not worth another attempt.
+    GiveUp(Failed),
+}
+
 fn request(sh: &Shared, job: &Job) -> Result<Answer, Failed> {
-    let (cfg, stop) = (sh.cfg, &sh.stop);
+    let cfg = sh.cfg;
     let payload = body(cfg, &job.user).to_string();
     let mut last = Failure::new("not sent");
     for attempt in 0..cfg.max_attempts.max(1) {
-        if stop.load(Ordering::Relaxed) || pricer_core::cancel::check().is_err() {
+        if sh.stop.load(Ordering::Relaxed) || pricer_core::cancel::check().is_err() {
             return Err(Failed {
                 failure: Failure::new("not sent: the run stopped"),
                 fatal: false,
             });
         }
-        let mut req = sh
-            .agent
-            .post(&sh.url)
-            .set("Content-Type", "application/json");
-        if let Some(key) = &sh.auth {
-            req = req.set("Authorization", &format!("Bearer {key}"));
-        }
-        let sent = req.send_string(&payload);
-        if !matches!(&sent, Err(ureq::Error::Transport(_))) {
-            sh.reached.store(true, Ordering::Relaxed);
-        }
-        let wait = match sent {
-            Ok(resp) => {
-                let parsed = resp
-                    .into_string()
-                    .map_err(|e| Failure::new(format!("reading the answer: {e}")))
-                    .and_then(|t| {
-                        serde_json::from_str(&t)
-                            .map_err(|e| Failure::new(format!("malformed answer: {e}")))
-                    })
-                    .and_then(|v| parse_completion(&v));
-                match parsed {
-                    Ok(a) => return Ok(a),
-                    Err(f) => {
-                        last = f;
-                        None
-                    }
-                }
-            }
-            Err(ureq::Error::Status(code, resp)) => {
-                let after = retry_after(&resp);
-                let text = error_text(resp);
-                last = Failure::new(format!("HTTP {code}: {text}"));
-                match code {
-                    429 => after,
-                    500..=599 => None,
-                    401 | 403 | 404 => {
-                        return Err(Failed {
-                            failure: last,
-                            fatal: true,
-                        })
-                    }
-                    _ => {
-                        return Err(Failed {
-                            failure: last,
-                            fatal: false,
-                        })
-                    }
-                }
-            }
-            Err(ureq::Error::Transport(t)) => {
-                last = Failure::new(format!("transport: {t}"));
-                if unreachable(t.kind()) && !sh.reached.load(Ordering::Relaxed) {
-                    return Err(Failed {
-                        failure: Failure::new(format!(
-                            "cannot reach the endpoint ({t}); is base_url right and the server running?"
-                        )),
-                        fatal: true,
-                    });
-                }
-                None
+        let wait = match attempt_once(sh, &payload) {
+            Attempt::Answered(a) => return Ok(a),
+            Attempt::GiveUp(f) => return Err(f),
+            Attempt::Retry(f, wait) => {
+                last = f;
+                wait
             }
         };
         if attempt + 1 < cfg.max_attempts {
@@ -183,6 +137,60 @@ fn request(sh: &Shared, job: &Job) -> Result<Answer, Failed> {
         failure: last,
         fatal: false,
     })
+}
+
+/// One attempt at a request: 429, 5xx, timeouts and malformed answers are worth
+/// retrying; 401/403/404, and an endpoint never reached, stop the run.
+fn attempt_once(sh: &Shared, payload: &str) -> Attempt {
+    let mut req = sh
+        .agent
+        .post(&sh.url)
+        .set("Content-Type", "application/json");
+    if let Some(key) = &sh.auth {
+        req = req.set("Authorization", &format!("Bearer {key}"));
+    }
+    let sent = req.send_string(payload);
+    if !matches!(&sent, Err(ureq::Error::Transport(_))) {
+        sh.reached.store(true, Ordering::Relaxed);
+    }
+    let give_up = |failure, fatal| Attempt::GiveUp(Failed { failure, fatal });
+    match sent {
+        Ok(resp) => {
+            let parsed = resp
+                .into_string()
+                .map_err(|e| Failure::new(format!("reading the answer: {e}")))
+                .and_then(|t| {
+                    serde_json::from_str(&t)
+                        .map_err(|e| Failure::new(format!("malformed answer: {e}")))
+                })
+                .and_then(|v| parse_completion(&v));
+            match parsed {
+                Ok(a) => Attempt::Answered(a),
+                Err(f) => Attempt::Retry(f, None),
+            }
+        }
+        Err(ureq::Error::Status(code, resp)) => {
+            let after = retry_after(&resp);
+            let failure = Failure::new(format!("HTTP {code}: {}", error_text(resp)));
+            match code {
+                429 => Attempt::Retry(failure, after),
+                500..=599 => Attempt::Retry(failure, None),
+                401 | 403 | 404 => give_up(failure, true),
+                _ => give_up(failure, false),
+            }
+        }
+        Err(ureq::Error::Transport(t)) => {
+            if unreachable(t.kind()) && !sh.reached.load(Ordering::Relaxed) {
+                return give_up(
+                    Failure::new(format!(
+                        "cannot reach the endpoint ({t}); is base_url right and the server running?"
+                    )),
+                    true,
+                );
+            }
+            Attempt::Retry(Failure::new(format!("transport: {t}")), None)
+        }
+    }
 }
 
 /// What the answers so far add up to.

@@ -409,14 +409,7 @@ impl Stage for SummarizeStage {
                 self.out_dir.join(FAILURES).display()
             );
         }
-        let mut m = plan.manifest(
-            outputs,
-            Counts {
-                rows_in: n,
-                kept: n,
-                ..Counts::default()
-            },
-        );
+        let mut m = plan.manifest(outputs, Counts::all_kept(n));
         m.this_run = spent_json;
         m.this_run["cache"] = serde_json::json!(cache.dir().display().to_string());
         m.write(&self.out_dir)?;

@@ -46,22 +46,55 @@ fn tail_table(v: &TailView) -> String {
 /// The report: every chart and table in one HTML file with no external references.
 pub fn render(a: &Audit, points: &[(f32, f32)]) -> String {
     let s = &a.stats;
+    let mut h = String::new();
+    h.push_str(HEAD);
+    let _ = write!(
+        h,
+        "<h1>pricer audit</h1><nav><a href=\"#summary\">Summary</a> · <a href=\"#balancing\">Balancing</a> · \
+         <a href=\"#items\">Items</a> · <a href=\"#tokens\">Prices as tokens</a> · <a href=\"#tails\">Last tokens</a> · \
+         <a id=\"card-link\" href=\"{CARD_HREF}\">Dataset card</a> · <a href=\"audit.json\">audit.json</a></nav>"
+    );
+    crate::report_summary::summary(&mut h, a);
+    if let Some(b) = &a.balance {
+        crate::report_summary::balancing(&mut h, b);
+    }
+    let _ = write!(
+        h,
+        "<h2 id=\"items\">The items</h2><p>{} items; tokens per prompt mean {:.1}, max {}; price mean ${:.2}, max ${:.2}; \
+         prompt length vs price r = {:.3}.</p>",
+        s.items, s.token_count_mean, s.token_count_max, s.price_mean, s.price_max, s.chars_price_correlation
+    );
+    h.push_str("<div class=\"grid\">");
+    for c in &charts(a, points) {
+        let _ = write!(h, "<figure>{c}</figure>");
+    }
+    h.push_str("</div>");
+    token_tables(&mut h, a);
+    tails(&mut h, a);
+    h.push_str("</body></html>\n");
+    h
+}
+
+/// The items' charts, as SVG.
+fn charts(a: &Audit, points: &[(f32, f32)]) -> Vec<String> {
+    let s = &a.stats;
+    let scatter_title = if (points.len() as u64) < s.items {
+        format!(
+            "Prompt length vs price ({} items, {} of them plotted at random, r = {:.3})",
+            s.items,
+            points.len(),
+            s.chars_price_correlation
+        )
+    } else {
+        format!(
+            "Prompt length vs price ({} items, r = {:.3})",
+            s.items, s.chars_price_correlation
+        )
+    };
     let mut charts = vec![
         svg::scatter(
             "chart-scatter",
-            &if (points.len() as u64) < s.items {
-                format!(
-                    "Prompt length vs price ({} items, {} of them plotted at random, r = {:.3})",
-                    s.items,
-                    points.len(),
-                    s.chars_price_correlation
-                )
-            } else {
-                format!(
-                    "Prompt length vs price ({} items, r = {:.3})",
-                    s.items, s.chars_price_correlation
-                )
-            },
+            &scatter_title,
             "prompt length (characters)",
             "price ($)",
             points,
@@ -107,29 +140,13 @@ pub fn render(a: &Audit, points: &[(f32, f32)]) -> String {
             svg::PALETTE[4],
         ));
     }
-    let mut h = String::new();
-    h.push_str(HEAD);
-    let _ = write!(
-        h,
-        "<h1>pricer audit</h1><nav><a href=\"#summary\">Summary</a> · <a href=\"#balancing\">Balancing</a> · \
-         <a href=\"#items\">Items</a> · <a href=\"#tokens\">Prices as tokens</a> · <a href=\"#tails\">Last tokens</a> · \
-         <a id=\"card-link\" href=\"{CARD_HREF}\">Dataset card</a> · <a href=\"audit.json\">audit.json</a></nav>"
-    );
-    crate::report_summary::summary(&mut h, a);
-    if let Some(b) = &a.balance {
-        crate::report_summary::balancing(&mut h, b);
-    }
-    let _ = write!(
-        h,
-        "<h2 id=\"items\">The items</h2><p>{} items; tokens per prompt mean {:.1}, max {}; price mean ${:.2}, max ${:.2}; \
-         prompt length vs price r = {:.3}.</p>",
-        s.items, s.token_count_mean, s.token_count_max, s.price_mean, s.price_max, s.chars_price_correlation
-    );
-    h.push_str("<div class=\"grid\">");
-    for c in &charts {
-        let _ = write!(h, "<figure>{c}</figure>");
-    }
-    h.push_str("</div><h2 id=\"tokens\">Prices as tokens</h2><p>Tokens that a price 1..=999 takes where prompts show it (<code>Price is $N.00</code>).</p>");
+    charts
+}
+
+/// Prices as tokens for every tokenizer, tokens per prompt side by side, items per
+/// category.
+fn token_tables(h: &mut String, a: &Audit) {
+    h.push_str("<h2 id=\"tokens\">Prices as tokens</h2><p>Tokens that a price 1..=999 takes where prompts show it (<code>Price is $N.00</code>).</p>");
     h.push_str("<table><tr><th>tokenizer</th><th>single-token prices</th><th>mean tokens per price</th><th>max</th><th>price stays one token?</th><th>first exceptions</th></tr>");
     for f in &a.price_facts {
         let ex: Vec<String> = f.exceptions.iter().take(10).map(u32::to_string).collect();
@@ -162,10 +179,15 @@ pub fn render(a: &Audit, points: &[(f32, f32)]) -> String {
     h.push_str(
         "</table><h2>Items per category</h2><table><tr><th>category</th><th>items</th></tr>",
     );
-    for (c, n) in &s.categories {
+    for (c, n) in &a.stats.categories {
         let _ = write!(h, "<tr><td>{}</td><td>{n}</td></tr>", esc(c));
     }
-    h.push_str("</table><h2 id=\"tails\">The last tokens of a prompt</h2>");
+    h.push_str("</table>");
+}
+
+/// The known answer's last tokens and each item shown with its own.
+fn tails(h: &mut String, a: &Audit) {
+    h.push_str("<h2 id=\"tails\">The last tokens of a prompt</h2>");
     let _ = write!(
         h,
         "<p>Known answer (SPEC 5): <code>{}</code></p>{}",
@@ -180,6 +202,4 @@ pub fn render(a: &Audit, points: &[(f32, f32)]) -> String {
             tail_table(v)
         );
     }
-    h.push_str("</body></html>\n");
-    h
 }

@@ -306,12 +306,7 @@ impl Stage for AuditStage {
             (AUDIT_JSON.to_owned(), file_info(json.as_bytes())),
             (REPORT.to_owned(), file_info(report.as_bytes())),
         ]);
-        let counts = Counts {
-            rows_in: audit.stats.items,
-            kept: audit.stats.items,
-            ..Counts::default()
-        };
-        let mut manifest = plan.manifest(outputs, counts);
+        let mut manifest = plan.manifest(outputs, Counts::all_kept(audit.stats.items));
         manifest.summary = serde_json::json!({
             "items": audit.stats.items,
             "token_count_mean": audit.stats.token_count_mean,

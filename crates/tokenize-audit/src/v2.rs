@@ -191,14 +191,7 @@ impl Stage for V2AuditStage {
             (REPORT.to_owned(), file_info(report.as_bytes())),
         ]);
         let n: u64 = splits.iter().map(|s| s.items).sum();
-        let mut m = plan.manifest(
-            outputs,
-            Counts {
-                rows_in: n,
-                kept: n,
-                ..Counts::default()
-            },
-        );
+        let mut m = plan.manifest(outputs, Counts::all_kept(n));
         m.summary = serde_json::json!(splits
             .iter()
             .map(|s| (s.split.clone(), serde_json::json!({"items": s.items, "cut": s.cut, "prompt_completion_tokens_mean": s.prompt_completion_tokens_mean, "prompt_completion_tokens_max": s.prompt_completion_tokens_max})))

@@ -8,23 +8,37 @@ use anyhow::{bail, Context, Result};
 
 use super::{bench_tokenizer_dir, raw_size, release_bin, synth_corpus, timed, StageTiming};
 
+#[derive(clap::Args, Debug, Clone)]
 pub struct E2eArgs {
+    /// Rows per category (eight categories).
+    #[arg(long, default_value_t = 5_000)]
     pub rows: usize,
+    /// Worker threads for pricer (the reference, where there is one, gets as many).
+    #[arg(long, default_value_t = 2)]
     pub threads: usize,
+    /// gzip the corpus.
+    #[arg(long)]
     pub gzip: bool,
+    /// Also run the Python reference (path to pricer_ref.py; needs PRICER_REF_PYTHON
+    /// or target/ref-venv with transformers 4.46.3).
+    #[arg(long)]
     pub reference: Option<PathBuf>,
+    /// Use this corpus folder (e.g. from shared/bench/make_corpus.py) instead of a
+    /// synthetic one; --rows and --gzip are then ignored.
+    #[arg(long)]
     pub corpus: Option<PathBuf>,
-    pub floor: bool,
+    /// Skip the encode floor (for very large corpora: it holds every text in memory).
+    #[arg(long)]
+    pub no_floor: bool,
 }
 
 /// `cargo xtask bench e2e`: per-stage and end-to-end throughput and peak memory on a
 /// synthetic corpus, next to the encode floor and (optionally) the Python reference.
 /// Returns the per-stage timings.
 pub fn end_to_end(a: &E2eArgs) -> Result<Vec<StageTiming>> {
-    let (rows, threads, gzip, reference) = (a.rows, a.threads, a.gzip, a.reference.as_deref());
     let corpus = match &a.corpus {
         Some(c) => c.clone(),
-        None => synth_corpus(rows, gzip)?,
+        None => synth_corpus(a.rows, a.gzip)?,
     };
     let run = PathBuf::from(format!(
         "target/bench/run-{}",
@@ -39,76 +53,12 @@ pub fn end_to_end(a: &E2eArgs) -> Result<Vec<StageTiming>> {
     // The bundled Llama 3.1 tokenizer, uncompressed: the same files the Python reference
     // reads, so neither side pays for decompressing it.
     let tokenizer = bench_tokenizer_dir()?;
-    let t = threads.to_string();
-    let th = std::ffi::OsStr::new(&t);
-    let (ingest, prompt, split, audit, export) = (
-        run.join("ingest"),
-        run.join("prompt"),
-        run.join("split"),
-        run.join("audit"),
-        run.join("export"),
-    );
     release_bin("pricer-ingest")?; // builds every binary once, before any clock starts
-    let o = |p: &Path| p.as_os_str().to_owned();
-    let plan: [(&str, Vec<std::ffi::OsString>, &Path); 5] = [
-        (
-            "ingest",
-            vec![
-                o(&corpus),
-                "--out".into(),
-                o(&ingest),
-                "--threads".into(),
-                th.into(),
-            ],
-            &ingest,
-        ),
-        (
-            "prompt",
-            vec![
-                o(&ingest),
-                "--out".into(),
-                o(&prompt),
-                "--threads".into(),
-                th.into(),
-                "--tokenizer".into(),
-                o(&tokenizer),
-            ],
-            &prompt,
-        ),
-        (
-            "split",
-            vec![
-                o(&prompt),
-                "--out".into(),
-                o(&split),
-                "--take-available".into(),
-            ],
-            &split,
-        ),
-        (
-            "audit",
-            vec![
-                o(&prompt),
-                "--split".into(),
-                o(&split),
-                "--out".into(),
-                o(&audit),
-                "--threads".into(),
-                th.into(),
-            ],
-            &audit,
-        ),
-        ("export", vec![o(&run), "--out".into(), o(&export)], &export),
-    ];
-    let mut stages = Vec::with_capacity(plan.len());
-    for (stage, args, dir) in plan {
+    let mut stages = Vec::new();
+    for (stage, args) in stage_args(&corpus, &run, &tokenizer, a.threads) {
         let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
-        stages.push(timed(
-            &PathBuf::from("target/release").join(format!("pricer-{stage}")),
-            &args,
-            dir,
-            stage,
-        )?);
+        let bin = PathBuf::from("target/release").join(format!("pricer-{stage}"));
+        stages.push(timed(&bin, &args, &run.join(stage), stage)?);
     }
     // Raw rows to exported Parquet is ingest, prompt, split, export; the audit is a
     // report beside that path (export does not read it), timed and shown on its own.
@@ -118,8 +68,106 @@ pub fn end_to_end(a: &E2eArgs) -> Result<Vec<StageTiming>> {
         .map(|s| s.wall)
         .sum();
     let with_audit: f64 = stages.iter().map(|s| s.wall).sum();
+    report(&stages, &corpus, a.threads, total, with_audit)?;
     let raw_rows = stages[0].records_in as f64;
-    let raw_mb = raw_size(&corpus)? as f64 / 1e6;
+    if !a.no_floor {
+        let (floor, texts, text_bytes) =
+            encode_floor(&run.join("ingest/candidates.art"), &tokenizer, a.threads)?;
+        println!(
+            "floor (one tokenizers encode of the {texts} candidate texts, {:.1} MB, {} threads): \
+             {floor:.2} s; end to end / floor = {:.2} ({})",
+            text_bytes as f64 / 1e6,
+            a.threads,
+            total / floor,
+            if total < floor {
+                "faster than the floor"
+            } else {
+                "slower than the floor"
+            }
+        );
+    }
+    if let Some(script) = a.reference.as_deref() {
+        let ref_wall = reference(script, &corpus, &run, &tokenizer, a.threads)?;
+        println!(
+            "reference (pricer_ref.py items --workers {}): {ref_wall:.2} s, {:.0} rows/s; \
+             pricer end to end is {:.1}x faster ({:.1}x with the audit)",
+            a.threads,
+            raw_rows / ref_wall,
+            ref_wall / total,
+            ref_wall / with_audit
+        );
+    }
+    Ok(stages)
+}
+
+/// Each stage binary's arguments for a run of `corpus` into `run`.
+fn stage_args(
+    corpus: &Path,
+    run: &Path,
+    tokenizer: &Path,
+    threads: usize,
+) -> [(&'static str, Vec<std::ffi::OsString>); 5] {
+    let o = |p: &Path| p.as_os_str().to_owned();
+    let t: std::ffi::OsString = threads.to_string().into();
+    let dir = |s: &str| o(&run.join(s));
+    [
+        (
+            "ingest",
+            vec![
+                o(corpus),
+                "--out".into(),
+                dir("ingest"),
+                "--threads".into(),
+                t.clone(),
+            ],
+        ),
+        (
+            "prompt",
+            vec![
+                dir("ingest"),
+                "--out".into(),
+                dir("prompt"),
+                "--threads".into(),
+                t.clone(),
+                "--tokenizer".into(),
+                o(tokenizer),
+            ],
+        ),
+        (
+            "split",
+            vec![
+                dir("prompt"),
+                "--out".into(),
+                dir("split"),
+                "--take-available".into(),
+            ],
+        ),
+        (
+            "audit",
+            vec![
+                dir("prompt"),
+                "--split".into(),
+                dir("split"),
+                "--out".into(),
+                dir("audit"),
+                "--threads".into(),
+                t,
+            ],
+        ),
+        ("export", vec![o(run), "--out".into(), dir("export")]),
+    ]
+}
+
+/// The per-stage table and the end-to-end lines.
+fn report(
+    stages: &[StageTiming],
+    corpus: &Path,
+    threads: usize,
+    total: f64,
+    with_audit: f64,
+) -> Result<()> {
+    let raw_rows = stages[0].records_in as f64;
+    let raw_mb = raw_size(corpus)? as f64 / 1e6;
     println!(
         "corpus: {} ({} rows, {raw_mb:.1} MB on disk), {threads} threads",
         corpus.display(),
@@ -129,7 +177,7 @@ pub fn end_to_end(a: &E2eArgs) -> Result<Vec<StageTiming>> {
         "{:<8} {:>9} {:>12} {:>10} {:>10}",
         "stage", "wall s", "records/s", "MB/s raw", "peak MB"
     );
-    for s in &stages {
+    for s in stages {
         println!(
             "{:<8} {:>9.2} {:>12.0} {:>10} {:>10.0}",
             s.stage,
@@ -152,52 +200,37 @@ pub fn end_to_end(a: &E2eArgs) -> Result<Vec<StageTiming>> {
         "with the audit report as well: {with_audit:.2} s, {:.0} rows/s; peak of any stage {peak:.0} MB",
         raw_rows / with_audit
     );
-    if a.floor {
-        let (floor, texts, text_bytes) =
-            encode_floor(&ingest.join("candidates.art"), &tokenizer, threads)?;
-        println!(
-            "floor (one tokenizers encode of the {texts} candidate texts, {:.1} MB, {threads} threads): \
-             {floor:.2} s; end to end / floor = {:.2} ({})",
-            text_bytes as f64 / 1e6,
-            total / floor,
-            if total < floor { "faster than the floor" } else { "slower than the floor" }
-        );
+    Ok(())
+}
+
+/// The Python reference's wall time over the same files.
+fn reference(
+    script: &Path,
+    corpus: &Path,
+    run: &Path,
+    tokenizer: &Path,
+    threads: usize,
+) -> Result<f64> {
+    let python =
+        std::env::var("PRICER_REF_PYTHON").unwrap_or_else(|_| "target/ref-venv/bin/python".into());
+    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    let t = std::time::Instant::now();
+    let status = Command::new(&python)
+        .arg(script)
+        .args(["items", "--workers", &threads.to_string(), "--tokenizer"])
+        .arg(tokenizer)
+        .arg("--out")
+        .arg(run.join("ref-items.jsonl"))
+        .args(&files)
+        .status()
+        .with_context(|| format!("cannot run {python}"))?;
+    if !status.success() {
+        bail!("the reference failed");
     }
-    if let Some(script) = reference {
-        let python = std::env::var("PRICER_REF_PYTHON")
-            .unwrap_or_else(|_| "target/ref-venv/bin/python".into());
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&corpus)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        files.sort();
-        let t = std::time::Instant::now();
-        let status = Command::new(&python)
-            .arg(script)
-            .args([
-                "items",
-                "--workers",
-                &threads.to_string(),
-                "--tokenizer",
-                tokenizer.to_str().unwrap_or("target/bench/llama-3.1"),
-                "--out",
-            ])
-            .arg(run.join("ref-items.jsonl"))
-            .args(&files)
-            .status()
-            .with_context(|| format!("cannot run {python}"))?;
-        if !status.success() {
-            bail!("the reference failed");
-        }
-        let ref_wall = t.elapsed().as_secs_f64();
-        println!(
-            "reference (pricer_ref.py items --workers {threads}): {ref_wall:.2} s, {:.0} rows/s; \
-             pricer end to end is {:.1}x faster ({:.1}x with the audit)",
-            raw_rows / ref_wall,
-            ref_wall / total,
-            ref_wall / with_audit
-        );
-    }
-    Ok(stages)
+    Ok(t.elapsed().as_secs_f64())
 }
 
 /// The floor: one `tokenizers` encode of every candidate text, `threads` threads.

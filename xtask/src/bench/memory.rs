@@ -15,7 +15,7 @@ pub fn run(small: usize, large: usize, threads: usize) -> Result<()> {
             gzip: false,
             reference: None,
             corpus: None,
-            floor: false,
+            no_floor: true,
         })?;
         runs.push((rows * 8, stages));
     }

@@ -17,6 +17,87 @@ pub mod python;
 pub mod split_memory;
 pub mod v2;
 
+/// `cargo xtask bench <which>`.
+#[derive(clap::Subcommand, Debug)]
+pub enum BenchTask {
+    /// What users run: `cargo xtask pipeline` (all stages, the audit's four tokenizers)
+    /// on make_corpus.py rows, side by side with the Python reference and `gzip -dc`.
+    Pipeline(pipeline::PipelineArgs),
+    /// The audit of synthetic items, charts included, against the prompt stage's time.
+    Audit {
+        /// Items to make.
+        #[arg(long, default_value_t = 400_000)]
+        items: usize,
+        /// Worker threads for pricer (the reference, where there is one, gets as many).
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
+    /// Every stage on a synthetic corpus: throughput, peak memory, the encode floor.
+    E2e(e2e::E2eArgs),
+    /// Peak memory of every stage for two corpus sizes (flatness), synthetic rows.
+    Memory {
+        /// Rows per category of the small corpus (8 categories).
+        #[arg(long, default_value_t = 12_500)]
+        small: usize,
+        /// Rows per category of the large corpus.
+        #[arg(long, default_value_t = 200_000)]
+        large: usize,
+        /// Worker threads for pricer (the reference, where there is one, gets as many).
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
+    /// pricer-bpe against tokenizers, id for id, on generated texts, and their speeds.
+    Bpe {
+        /// Texts to encode.
+        #[arg(long, default_value_t = 2_000_000)]
+        texts: usize,
+        /// Worker threads for pricer (the reference, where there is one, gets as many).
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
+    /// Recipe v2 part 1 (xtask pipeline: parse, curate, export) on make_corpus.py rows, side
+    /// by side with pricer_v2_ref.py (parse + curate), outputs compared byte for byte.
+    V2(v2::V2Args),
+    /// The Python package: `import pricer` and `pricer.run("fixtures")` against `cargo
+    /// xtask pipeline`, side by side (needs the wheel `cargo xtask ci` installs).
+    Python {
+        /// Runs of each side, interleaved; medians are compared.
+        #[arg(long, default_value_t = 5)]
+        repeat: usize,
+    },
+    /// Peak memory of the curate stage on synthetic items (the course's draw sizes).
+    CurateMemory {
+        /// Items to make.
+        #[arg(long, default_value_t = 3_000_000)]
+        items: usize,
+    },
+    /// Peak memory of the split stage on synthetic items.
+    SplitMemory {
+        /// Items to make.
+        #[arg(long, default_value_t = 3_000_000)]
+        items: usize,
+    },
+}
+
+/// Runs a benchmark.
+pub fn run(task: BenchTask) -> Result<()> {
+    match task {
+        BenchTask::Pipeline(a) => pipeline::run(&a),
+        BenchTask::Bpe { texts, threads } => bpe::run(texts, threads),
+        BenchTask::V2(a) => v2::run(&a),
+        BenchTask::CurateMemory { items } => v2::curate_memory(items),
+        BenchTask::Python { repeat } => python::run(repeat),
+        BenchTask::SplitMemory { items } => split_memory::run(items),
+        BenchTask::Audit { items, threads } => audit::run(items, threads),
+        BenchTask::E2e(a) => e2e::end_to_end(&a).map(|_| ()),
+        BenchTask::Memory {
+            small,
+            large,
+            threads,
+        } => memory::run(small, large, threads),
+    }
+}
+
 /// Release binaries, built once.
 pub fn release_bin(name: &str) -> Result<PathBuf> {
     let status = crate::cargo::cargo()

@@ -13,15 +13,25 @@ use pricer_core::manifest::Manifest;
 
 use super::{bench_tokenizer_dir, measure, Measured};
 
-#[derive(Debug, Clone)]
+#[derive(clap::Args, Debug, Clone)]
 pub struct PipelineArgs {
-    /// Rows per category (8 categories); one run per size.
+    /// Rows per category (eight categories); several (comma-separated) for a memory
+    /// curve, e.g. 12500,200000.
+    #[arg(long, value_delimiter = ',', default_value = "5000")]
     pub rows: Vec<usize>,
+    /// Worker threads for pricer (the reference, where there is one, gets as many).
+    #[arg(long, default_value_t = 2)]
     pub threads: usize,
+    /// gzip the corpus, and time `gzip -dc` of it on one core beside the pipeline.
+    #[arg(long)]
     pub gzip: bool,
-    /// pricer_ref.py, to time side by side (first size only).
+    /// Also run the Python reference on the first size (path to pricer_ref.py; needs
+    /// PRICER_REF_PYTHON or target/ref-venv with transformers 4.46.3).
+    #[arg(long)]
     pub reference: Option<PathBuf>,
-    /// Runs of each side, interleaved; medians are compared.
+    /// Time each side this many times, interleaved, and compare medians (a shared
+    /// machine's load changes within seconds; a 1-second run feels it most).
+    #[arg(long, default_value_t = 1)]
     pub repeat: usize,
 }
 
@@ -169,66 +179,8 @@ pub fn run(a: &PipelineArgs) -> Result<()> {
     );
     let mut peaks = Vec::new();
     for (i, &rows) in a.rows.iter().enumerate() {
-        let corpus = corpus(rows, a.gzip)?;
-        let dir = PathBuf::from(format!(
-            "target/bench/pipeline-{rows}{}",
-            if a.gzip { "-gz" } else { "" }
-        ));
-        std::fs::create_dir_all(&dir)?;
-        println!(
-            "corpus: {} (8 x {rows} rows{}), {} threads",
-            corpus.display(),
-            if a.gzip { ", gzip" } else { "" },
-            a.threads
-        );
-        let repeat = a.repeat.max(1);
-        let with_reference = a.reference.as_ref().filter(|_| i == 0);
-        let (mut ours_runs, mut gzip_runs, mut ref_runs) = (Vec::new(), Vec::new(), Vec::new());
-        for _ in 0..repeat {
-            ours_runs.push(ours(&corpus, &dir, a.threads)?);
-            if a.gzip {
-                gzip_runs.push(gunzip(&corpus)?);
-            }
-            if let Some(script) = with_reference {
-                ref_runs.push(reference(script, &corpus, &dir, a.threads)?);
-            }
-        }
-        let times = |runs: &[Measured]| walls(&runs.iter().map(|m| m.wall).collect::<Vec<_>>());
-        let of_runs = |runs: &[Measured]| {
-            if repeat > 1 {
-                format!(" (median of {repeat}: {})", times(runs))
-            } else {
-                String::new()
-            }
-        };
-        let (ours_times, gzip_times, ref_times) =
-            (of_runs(&ours_runs), of_runs(&gzip_runs), of_runs(&ref_runs));
-        let m = median(ours_runs);
-        println!(
-            "cargo xtask pipeline (ingest, prompt, split, audit with 4 tokenizers, export): {:.2} s{ours_times}, largest process {:.0} MiB",
-            m.wall,
-            mib(m.max_rss)
-        );
-        peaks.push((rows * 8, m.max_rss));
-        if a.gzip {
-            let g = median(gzip_runs);
-            println!(
-                "gzip -dc of the same files, one core: {:.2} s{gzip_times}; pipeline / gzip = {:.2}",
-                g.wall,
-                m.wall / g.wall
-            );
-        }
-        if with_reference.is_some() {
-            let r = median(ref_runs);
-            println!(
-                "reference (pricer_ref.py items --workers {}): {:.2} s{ref_times}, largest process {:.0} MiB; \
-                 pricer is {:.1}x faster, side by side in one run",
-                a.threads,
-                r.wall,
-                mib(r.max_rss),
-                r.wall / m.wall
-            );
-        }
+        let max_rss = one_size(a, rows, i == 0)?;
+        peaks.push((rows * 8, max_rss));
     }
     if peaks.len() > 1 {
         let (lo, hi) = (peaks[0], peaks[peaks.len() - 1]);
@@ -242,4 +194,69 @@ pub fn run(a: &PipelineArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// One corpus size, every side `repeat` times interleaved (the reference only when
+/// `first`); returns pricer's largest process.
+fn one_size(a: &PipelineArgs, rows: usize, first: bool) -> Result<u64> {
+    let corpus = corpus(rows, a.gzip)?;
+    let dir = PathBuf::from(format!(
+        "target/bench/pipeline-{rows}{}",
+        if a.gzip { "-gz" } else { "" }
+    ));
+    std::fs::create_dir_all(&dir)?;
+    println!(
+        "corpus: {} (8 x {rows} rows{}), {} threads",
+        corpus.display(),
+        if a.gzip { ", gzip" } else { "" },
+        a.threads
+    );
+    let repeat = a.repeat.max(1);
+    let with_reference = a.reference.as_ref().filter(|_| first);
+    let (mut ours_runs, mut gzip_runs, mut ref_runs) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..repeat {
+        ours_runs.push(ours(&corpus, &dir, a.threads)?);
+        if a.gzip {
+            gzip_runs.push(gunzip(&corpus)?);
+        }
+        if let Some(script) = with_reference {
+            ref_runs.push(reference(script, &corpus, &dir, a.threads)?);
+        }
+    }
+    let times = |runs: &[Measured]| walls(&runs.iter().map(|m| m.wall).collect::<Vec<_>>());
+    let of_runs = |runs: &[Measured]| {
+        if repeat > 1 {
+            format!(" (median of {repeat}: {})", times(runs))
+        } else {
+            String::new()
+        }
+    };
+    let (ours_times, gzip_times, ref_times) =
+        (of_runs(&ours_runs), of_runs(&gzip_runs), of_runs(&ref_runs));
+    let m = median(ours_runs);
+    println!(
+        "cargo xtask pipeline (ingest, prompt, split, audit with 4 tokenizers, export): {:.2} s{ours_times}, largest process {:.0} MiB",
+        m.wall,
+        mib(m.max_rss)
+    );
+    if a.gzip {
+        let g = median(gzip_runs);
+        println!(
+            "gzip -dc of the same files, one core: {:.2} s{gzip_times}; pipeline / gzip = {:.2}",
+            g.wall,
+            m.wall / g.wall
+        );
+    }
+    if with_reference.is_some() {
+        let r = median(ref_runs);
+        println!(
+            "reference (pricer_ref.py items --workers {}): {:.2} s{ref_times}, largest process {:.0} MiB; \
+             pricer is {:.1}x faster, side by side in one run",
+            a.threads,
+            r.wall,
+            mib(r.max_rss),
+            r.wall / m.wall
+        );
+    }
+    Ok(m.max_rss)
 }

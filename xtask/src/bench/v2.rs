@@ -17,14 +17,29 @@ use super::{measure, release_bin, v2_reference_python, Measured};
 
 pub const COURSE_ORDER: [&str; 8] = recipe::CLASSIC_CATEGORIES;
 
-#[derive(Debug, Clone)]
+#[derive(clap::Args, Debug, Clone)]
 pub struct V2Args {
+    /// Rows per category (eight categories).
+    #[arg(long, default_value_t = 5_000)]
     pub rows: usize,
+    /// Worker threads for pricer (the reference, where there is one, gets as many).
+    #[arg(long, default_value_t = 2)]
     pub threads: usize,
+    /// Also run the reference (path to pricer_v2_ref.py; Python 3.12 + numpy 2.3.4 in
+    /// target/v2ref-venv, made on first use, or PRICER_V2REF_PYTHON).
+    #[arg(long)]
     pub reference: Option<PathBuf>,
+    /// Items drawn (the course: 820,000).
+    #[arg(long, default_value_t = 4_000)]
     pub sample: usize,
+    /// Train items.
+    #[arg(long, default_value_t = 3_400)]
     pub train: usize,
+    /// Validation items.
+    #[arg(long, default_value_t = 300)]
     pub validation: usize,
+    /// Test items.
+    #[arg(long, default_value_t = 300)]
     pub test: usize,
 }
 

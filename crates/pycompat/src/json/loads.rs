@@ -7,7 +7,7 @@ use super::scan::string_run;
 use super::{push_code_point, PyStr, Value, MAX_DEPTH, MAX_INT_DIGITS};
 
 /// Why `json.loads` raised, and at which byte offset.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("{what} at byte {offset}")]
 pub struct LoadError {
     pub what: &'static str,
@@ -350,36 +350,41 @@ impl<'a> Parser<'a> {
         self.i += 1;
         let start = self.i;
         let b = self.b;
-        let mut i = start;
         // Fast path: no escapes, borrow the input.
-        i += string_run(&b[i..]);
+        let i = start + string_run(&b[start..]);
         match b.get(i) {
             Some(b'"') => {
                 self.i = i + 1;
-                return Ok(PyStr::Utf8(Cow::Borrowed(&self.s[start..i])));
+                Ok(PyStr::Utf8(Cow::Borrowed(&self.s[start..i])))
             }
-            Some(0x00..=0x1F) => {
-                return Err(LoadError {
-                    what: "Invalid control character",
-                    offset: i,
-                })
-            }
-            _ => {} // an escape, or the end of the input: the slow path says which
+            Some(0x00..=0x1F) => Err(LoadError {
+                what: "Invalid control character",
+                offset: i,
+            }),
+            // An escape, or the end of the input: the slow path says which.
+            _ => self.escaped_string::<BUILD>(start, i),
         }
+    }
+
+    /// The rest of a string that starts at `start` and has an escape (or ends) at `i`.
+    fn escaped_string<const BUILD: bool>(
+        &mut self,
+        start: usize,
+        mut i: usize,
+    ) -> Result<PyStr<'a>, LoadError> {
+        let b = self.b;
         let mut out: Vec<u8> = if BUILD {
             b[start..i].to_vec()
         } else {
             Vec::new()
         };
         let mut surrogates = false;
+        let unterminated = LoadError {
+            what: "Unterminated string",
+            offset: start - 1,
+        };
         loop {
-            let Some(&c) = b.get(i) else {
-                return Err(LoadError {
-                    what: "Unterminated string",
-                    offset: start - 1,
-                });
-            };
-            match c {
+            match *b.get(i).ok_or(unterminated)? {
                 b'"' => {
                     self.i = i + 1;
                     break;
@@ -391,50 +396,11 @@ impl<'a> Parser<'a> {
                     })
                 }
                 b'\\' => {
-                    let esc = *b.get(i + 1).ok_or(LoadError {
-                        what: "Unterminated string",
-                        offset: start - 1,
-                    })?;
+                    let esc = *b.get(i + 1).ok_or(unterminated)?;
                     i += 2;
-                    let simple = match esc {
-                        b'"' => Some(b'"'),
-                        b'\\' => Some(b'\\'),
-                        b'/' => Some(b'/'),
-                        b'b' => Some(0x08),
-                        b'f' => Some(0x0C),
-                        b'n' => Some(b'\n'),
-                        b'r' => Some(b'\r'),
-                        b't' => Some(b'\t'),
-                        b'u' => None,
-                        _ => {
-                            return Err(LoadError {
-                                what: "Invalid \\escape",
-                                offset: i - 2,
-                            })
-                        }
-                    };
-                    if let Some(byte) = simple {
-                        if BUILD {
-                            out.push(byte);
-                        }
-                        continue;
+                    if let Some(cp) = self.escape::<BUILD>(esc, &mut i, &mut out)? {
+                        surrogates |= (0xD800..=0xDFFF).contains(&cp);
                     }
-                    let mut cp = self.hex4(i)?;
-                    i += 4;
-                    if (0xD800..=0xDBFF).contains(&cp)
-                        && b.get(i) == Some(&b'\\')
-                        && b.get(i + 1) == Some(&b'u')
-                    {
-                        let low = self.hex4(i + 2)?;
-                        if (0xDC00..=0xDFFF).contains(&low) {
-                            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-                            i += 6;
-                        }
-                    }
-                    if BUILD {
-                        push_code_point(&mut out, cp);
-                    }
-                    surrogates |= (0xD800..=0xDFFF).contains(&cp);
                 }
                 _ => {
                     // Copy the run up to the next special byte in one go.
@@ -459,5 +425,55 @@ impl<'a> Parser<'a> {
                     offset: start,
                 })
         }
+    }
+
+    /// The escape `\\<esc>` whose next byte is at `*i`: its bytes onto `out` (with
+    /// `BUILD`), `*i` past it. Returns the code point of a `\\u` escape (a surrogate pair
+    /// joined), None for the one-letter ones.
+    fn escape<const BUILD: bool>(
+        &self,
+        esc: u8,
+        i: &mut usize,
+        out: &mut Vec<u8>,
+    ) -> Result<Option<u32>, LoadError> {
+        let simple = match esc {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'/' => b'/',
+            b'b' => 0x08,
+            b'f' => 0x0C,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            b'u' => {
+                let b = self.b;
+                let mut cp = self.hex4(*i)?;
+                *i += 4;
+                if (0xD800..=0xDBFF).contains(&cp)
+                    && b.get(*i) == Some(&b'\\')
+                    && b.get(*i + 1) == Some(&b'u')
+                {
+                    let low = self.hex4(*i + 2)?;
+                    if (0xDC00..=0xDFFF).contains(&low) {
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+                        *i += 6;
+                    }
+                }
+                if BUILD {
+                    push_code_point(out, cp);
+                }
+                return Ok(Some(cp));
+            }
+            _ => {
+                return Err(LoadError {
+                    what: "Invalid \\escape",
+                    offset: *i - 2,
+                })
+            }
+        };
+        if BUILD {
+            out.push(simple);
+        }
+        Ok(None)
     }
 }
