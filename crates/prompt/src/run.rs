@@ -93,7 +93,8 @@ impl Stage for PromptStage {
 
     fn inputs(&self) -> Result<Vec<InputRef>> {
         Ok(vec![
-            InputRef::of_records(&self.candidates_path(), STAGE)?,
+            // A shard of ingest may keep no row; the split refuses a run with no items.
+            InputRef::of_artifact(&self.candidates_path())?,
             InputRef {
                 path: self.tokenizer.path.display().to_string(),
                 digest: self.tokenizer.digest.clone(),
