@@ -114,6 +114,9 @@ pub fn run_all() -> Result<()> {
         .args(["test", "--workspace"])
         .env("PRICER_PYTHON", &python)
         .env("PRICER_CHROMIUM", &chromium))?;
+    // The wheel's release build takes minutes of both cores; the regression check and
+    // the Ray test wait on processes more than they compute, so it runs beside them.
+    let wheel = WheelBuild::start()?;
     run(cargo().args(["xtask", "regress"]))?;
     // The Ray driver on a local cluster against the one-machine pipeline, with the
     // binaries the tests built (no release build in CI).
@@ -121,7 +124,55 @@ pub fn run_all() -> Result<()> {
     run(Command::new(&python)
         .arg("xtask/ray/test_ray.py")
         .env("PRICER_BIN_DIR", "target/debug"))?;
-    python_package()
+    python_package(wheel.finish()?)
+}
+
+/// `maturin build --release` of the Python package (manylinux_2_28 through zig), in the
+/// background, its output in target/wheel-build.log.
+struct WheelBuild(std::process::Child);
+
+impl WheelBuild {
+    const LOG: &'static str = "target/wheel-build.log";
+
+    fn start() -> Result<WheelBuild> {
+        let tools = venv(Path::new("target/build-venv"), false, &BUILD_REQUIREMENTS)?;
+        let path = std::env::join_paths(std::iter::once(tools.clone()).chain(
+            std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+        ))?;
+        if Path::new("target/wheels").exists() {
+            std::fs::remove_dir_all("target/wheels")?;
+        }
+        let log = std::fs::File::create(Self::LOG)?;
+        let mut cmd = Command::new(tools.join("maturin"));
+        cmd.args([
+            "build",
+            "--release",
+            "-m",
+            "crates/python/Cargo.toml",
+            "--zig",
+        ])
+        .args(["--compatibility", "manylinux_2_28", "-o", "target/wheels"])
+        .env("PATH", &path)
+        .stdout(log.try_clone()?)
+        .stderr(log);
+        eprintln!("+ {cmd:?} (in the background, output in {})", Self::LOG);
+        Ok(WheelBuild(cmd.spawn().context("cannot start maturin")?))
+    }
+
+    /// Waits for the build; returns the wheel.
+    fn finish(mut self) -> Result<PathBuf> {
+        let status = self.0.wait()?;
+        if !status.success() {
+            let log = std::fs::read_to_string(Self::LOG).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            bail!("maturin build failed ({status}):\n{}", tail.join("\n"));
+        }
+        std::fs::read_dir("target/wheels")?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| p.extension().is_some_and(|x| x == "whl"))
+            .context("maturin wrote no wheel")
+    }
 }
 
 /// Tools that build and check the wheel.
@@ -163,29 +214,8 @@ fn venv(dir: &Path, fresh: bool, packages: &[&str]) -> Result<PathBuf> {
 /// zig), checked (tag, size, stripped), installed into a fresh virtual environment, and
 /// there its tests (the installed `pricer` command and `pricer.run` outside the
 /// checkout, byte-identical to `cargo xtask pipeline`; a SIGINT mid-run) and the notebook.
-fn python_package() -> Result<()> {
-    let tools = venv(Path::new("target/build-venv"), false, &BUILD_REQUIREMENTS)?;
-    let path = std::env::join_paths(std::iter::once(tools.clone()).chain(std::env::split_paths(
-        &std::env::var_os("PATH").unwrap_or_default(),
-    )))?;
-    let wheels = Path::new("target/wheels");
-    if wheels.exists() {
-        std::fs::remove_dir_all(wheels)?;
-    }
-    run(Command::new(tools.join("maturin"))
-        .args([
-            "build",
-            "--release",
-            "-m",
-            "crates/python/Cargo.toml",
-            "--zig",
-        ])
-        .args(["--compatibility", "manylinux_2_28", "-o", "target/wheels"])
-        .env("PATH", &path))?;
-    let wheel = std::fs::read_dir(wheels)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.extension().is_some_and(|x| x == "whl"))
-        .context("maturin wrote no wheel")?;
+fn python_package(wheel: PathBuf) -> Result<()> {
+    let tools = std::env::current_dir()?.join("target/build-venv/bin");
     run(Command::new(tools.join("python"))
         .arg("crates/python/tests/check_wheel.py")
         .arg(&wheel))?;

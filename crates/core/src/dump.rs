@@ -122,6 +122,7 @@ mod tests {
             price: 100.0,
             prompt: "a\nb".into(),
             token_count: 177,
+            details: None,
         };
         assert_eq!(
             item_json(&item),

@@ -17,6 +17,9 @@ pub struct Candidate {
     pub file: u32,
     /// 1-based line number in that file.
     pub line: u64,
+    /// The loader's `json.dumps` of the row's details, before rule 2's removals (None
+    /// when the row had no `details` key): what the course's pickles keep.
+    pub details: Option<String>,
 }
 
 impl Record for Candidate {
@@ -31,6 +34,8 @@ pub struct Item {
     pub price: f64,
     pub prompt: String,
     pub token_count: u32,
+    /// The loader's string of the row's details, before the removals (None: no details).
+    pub details: Option<String>,
 }
 
 impl Record for Item {

@@ -173,6 +173,7 @@ mod tests {
                 price: f64::from(i),
                 prompt: String::new(),
                 token_count: i,
+                details: None,
             })
             .unwrap();
         }

@@ -20,6 +20,7 @@ fn write(path: &Path, n: u32) {
             price: f64::from(i) + 0.99,
             prompt,
             token_count: 170,
+            details: None,
         })
         .unwrap();
     }

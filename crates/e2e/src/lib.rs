@@ -132,12 +132,17 @@ pub fn ingest_and_prompt(
 
 /// A V2 golden file (fixtures/golden/v2/REL, decompressed when stored as REL.zst).
 pub fn golden_v2(rel: &str) -> Vec<u8> {
-    let plain = fixture(&format!("golden/v2/{rel}"));
+    golden(&format!("v2/{rel}"))
+}
+
+/// A golden file (fixtures/golden/REL, decompressed when stored as REL.zst).
+pub fn golden(rel: &str) -> Vec<u8> {
+    let plain = fixture(&format!("golden/{rel}"));
     if plain.is_file() {
         return std::fs::read(plain).unwrap();
     }
-    let zst = std::fs::read(fixture(&format!("golden/v2/{rel}.zst")))
-        .unwrap_or_else(|e| panic!("golden/v2/{rel}: {e}"));
+    let zst = std::fs::read(fixture(&format!("golden/{rel}.zst")))
+        .unwrap_or_else(|e| panic!("golden/{rel}: {e}"));
     zstd::decode_all(&zst[..]).unwrap()
 }
 

@@ -215,6 +215,7 @@ fn an_infinite_price_in_an_items_artifact() {
             price,
             prompt: "How much? Price is $1.00".into(),
             token_count: 9,
+            details: None,
         })
         .unwrap();
     }

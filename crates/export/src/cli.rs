@@ -63,6 +63,9 @@ pub struct Args {
     /// `datasets`' `max_shard_size`: int(num_bytes / this) + 1 Parquet shards per split.
     #[arg(long, default_value_t = run::DEFAULT_MAX_SHARD_BYTES)]
     max_shard_bytes: u64,
+    /// v1: leave out items/train.pkl and test.pkl (the seed's pickles).
+    #[arg(long)]
+    no_pickles: bool,
 }
 
 /// Runs the command as parsed.
@@ -87,6 +90,7 @@ pub fn run(args: Args) -> Result<()> {
             }
             cfg.out_dir = out;
             cfg.max_shard_bytes = args.max_shard_bytes;
+            cfg.pickles = !args.no_pickles;
             Box::new(cfg)
         }
         Recipe::V2 => {

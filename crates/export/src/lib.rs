@@ -7,6 +7,7 @@ pub mod cli;
 pub mod columns;
 pub mod hub;
 pub mod parquet_out;
+pub mod pickles;
 pub mod run;
 pub mod v2;
 

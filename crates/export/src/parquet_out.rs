@@ -103,6 +103,7 @@ pub fn items_schema() -> Schema {
             ("price", "float64"),
             ("prompt", "string"),
             ("token_count", "uint32"),
+            ("details", "string"),
         ]),
     )];
     Schema::new(vec![
@@ -111,6 +112,7 @@ pub fn items_schema() -> Schema {
         Field::new("price", DataType::Float64, true),
         Field::new("prompt", DataType::Utf8, true),
         Field::new("token_count", DataType::UInt32, true),
+        Field::new("details", DataType::Utf8, true),
     ])
     .with_metadata(meta.into_iter().collect())
 }
@@ -142,6 +144,10 @@ pub fn item_columns(items: &[Item]) -> Vec<ArrayRef> {
         )),
         Arc::new(UInt32Array::from_iter_values(
             items.iter().map(|i| i.token_count),
+        )),
+        // None where the row had no details, as the pickles hold it.
+        Arc::new(StringArray::from_iter(
+            items.iter().map(|i| i.details.as_deref()),
         )),
     ]
 }

@@ -7,7 +7,8 @@
 //!   hub/data/train-00000-of-00001.parquet  text: string, price: float64
 //!   hub/data/test-00000-of-00001.parquet   (and validation when the split has one)
 //!   items/train.art, items/test.art        full items, pricer's artifact format
-//!   items/items.parquet                    every item: category, title, price, prompt, token_count
+//!   items/train.pkl, items/test.pkl        the seed's pickles of the course's Item objects
+//!   items/items.parquet                    every item: category, title, price, prompt, token_count, details
 //!   manifest.json
 //! ```
 
@@ -61,6 +62,8 @@ pub struct ExportStage {
     pub audit_dir: Option<PathBuf>,
     pub out_dir: PathBuf,
     pub max_shard_bytes: u64,
+    /// Also write `items/<split>.pkl`: the seed's `train.pkl` and `test.pkl`.
+    pub pickles: bool,
 }
 
 impl ExportStage {
@@ -73,6 +76,7 @@ impl ExportStage {
             audit_dir: Some(run.join("audit")),
             out_dir: run.join("export"),
             max_shard_bytes: DEFAULT_MAX_SHARD_BYTES,
+            pickles: true,
         }
     }
 
@@ -236,7 +240,11 @@ fn write_all(
                         None,
                     )?;
                     // Copied only after the hub writer has read it whole (and checked it).
-                    copy_atomic(src, &cfg.out_dir.join(ITEMS).join(format!("{split}.art")))?;
+                    let items = cfg.out_dir.join(ITEMS);
+                    copy_atomic(src, &items.join(format!("{split}.art")))?;
+                    if cfg.pickles {
+                        crate::pickles::write_pickle(src, &items.join(format!("{split}.pkl")))?;
+                    }
                     Ok(s)
                 })
             })
@@ -327,7 +335,7 @@ impl Stage for ExportStage {
     }
 
     fn config(&self) -> serde_json::Value {
-        serde_json::json!({"max_shard_bytes": self.max_shard_bytes})
+        serde_json::json!({"max_shard_bytes": self.max_shard_bytes, "pickles": self.pickles})
     }
 
     fn outputs(&self) -> Vec<Output> {

@@ -25,6 +25,8 @@ pub struct Kept {
     pub title: String,
     pub price: f64,
     pub text: String,
+    /// The loader's string of the details, before the removals.
+    pub details: Option<String>,
 }
 
 /// Applies the Hub loader emulation and rules 1-4 to one line (without its terminator).
@@ -89,11 +91,12 @@ fn process_fields<'a>(
     let mut contents: Vec<u8> = Vec::with_capacity(2048);
     join_lines(field("description")?.as_ref(), "description", &mut contents)?;
     join_lines(field("features")?.as_ref(), "features", &mut contents)?;
+    let mut raw_details = None;
     if let Some(details) = field("details")? {
         // json.dumps never returns an empty string, so `if details:` always holds.
         let mut d = String::with_capacity(1024);
         json::dump_into(&details, &mut d);
-        let mut d = d.into_bytes();
+        let mut d = raw_details.insert(d).clone().into_bytes();
         for finder in removal_finders() {
             delete_all(&mut d, finder);
         }
@@ -137,6 +140,7 @@ fn process_fields<'a>(
         title: title.to_owned(),
         price,
         text,
+        details: raw_details,
     })
 }
 

@@ -52,6 +52,7 @@ impl RowRules for V1 {
             text: k.text,
             file: at.file,
             line: at.line,
+            details: k.details,
         })
     }
 

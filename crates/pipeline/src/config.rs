@@ -235,12 +235,15 @@ impl Default for TokenizerConfig {
 pub struct ExportConfig {
     /// `datasets`' `max_shard_size`: int(num_bytes / this) + 1 Parquet shards per split.
     pub max_shard_bytes: u64,
+    /// v1: also write items/train.pkl and items/test.pkl, the seed's pickles.
+    pub pickles: bool,
 }
 
 impl Default for ExportConfig {
     fn default() -> Self {
         ExportConfig {
             max_shard_bytes: pricer_export::run::DEFAULT_MAX_SHARD_BYTES,
+            pickles: true,
         }
     }
 }

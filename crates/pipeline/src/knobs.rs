@@ -124,6 +124,7 @@ pub const KNOBS: &[Knob] = &[
     v1("audit", "compare_sample", D, "prompts (the first N items) encoded with every compared tokenizer"),
     v1("audit", "items", D, "items shown with their last 10 tokens"),
     both("export", "max_shard_bytes", D, "datasets' max_shard_size: Parquet shards of at most about this many bytes"),
+    v1("export", "pickles", D, "also write items/train.pkl and test.pkl, the seed's pickles of the course's Item objects"),
 ];
 
 /// The sections of the run config, in order (`""`: the top level).
@@ -274,6 +275,8 @@ mod tests {
             .or_else(|| e.split(", expected ").nth(1))
             .and_then(|l| l.lines().next())
             .unwrap_or_else(|| panic!("{e}"));
+        // serde lists fields as `a`, `b`, `c` (two as `a` or `b`).
+        let list = list.replace("` or `", "`, `");
         let mut out: Vec<String> = list
             .split(", ")
             .map(|f| {

@@ -90,6 +90,7 @@ fn v1(cfg: &RunConfig, run: &Path) -> Result<Vec<Box<dyn Stage>>> {
     prompt.clean_up_spaces = cfg.tokenizer.clean_up_spaces;
     let mut export = ExportStage::for_run(run);
     export.max_shard_bytes = cfg.export.max_shard_bytes;
+    export.pickles = cfg.export.pickles;
     Ok(vec![
         Box::new(IngestStage::new(V1, cfg.input.files()?, run.join("ingest"))),
         Box::new(prompt),

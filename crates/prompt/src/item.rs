@@ -41,6 +41,7 @@ impl Prompt {
             price: c.price,
             prompt: self.prompt,
             token_count: self.token_count,
+            details: c.details,
         }
     }
 }

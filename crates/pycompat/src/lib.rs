@@ -9,6 +9,7 @@ pub mod code_runs;
 pub mod float;
 pub mod json;
 pub mod numpy;
+pub mod pickle;
 pub mod random;
 pub mod repr;
 pub mod round;

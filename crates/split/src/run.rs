@@ -336,6 +336,7 @@ mod tests {
             price: 12.5,
             prompt: "How much does this cost?".into(),
             token_count: 171,
+            details: None,
         };
         let bytes = postcard::to_allocvec(&item).unwrap();
         let keys: Keys = postcard::from_bytes(&bytes).unwrap();

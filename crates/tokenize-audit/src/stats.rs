@@ -207,6 +207,7 @@ mod tests {
             price: (i % 999) as f64 + 0.5,
             prompt: "x".repeat(100 + i % 7),
             token_count: 170,
+            details: None,
         }
     }
 

@@ -58,6 +58,7 @@ pub fn synth_items(path: &Path, n: usize) -> Result<()> {
             price,
             prompt,
             token_count: 177,
+            details: None,
         })?;
     }
     w.finish()?;

@@ -118,6 +118,7 @@ mod tests {
             price: f64::from(i) + 0.99,
             prompt: format!("prompt {i} ").repeat(20),
             token_count: 170 + i,
+            details: None,
         }
     }
 

@@ -61,7 +61,7 @@ check(items == expected_items, "items.parquet values differ from items.art")
 
 import pandas as pd  # noqa: E402  (pandas reads the same table)
 frame = pd.read_parquet(os.path.join(export_dir, "items", "items.parquet"))
-check(list(frame.columns) == ["category", "title", "price", "prompt", "token_count"], f"columns {list(frame.columns)}")
+check(list(frame.columns) == ["category", "title", "price", "prompt", "token_count", "details"], f"columns {list(frame.columns)}")
 
 if failures:
     print("\n".join(failures))
