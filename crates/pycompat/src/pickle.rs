@@ -264,4 +264,25 @@ mod tests {
         let want: &[u8] = b"\x80\x04\x95*\x00\x00\x00\x00\x00\x00\x00]\x94(G?\xf8\x00\x00\x00\x00\x00\x00\x8c\x02ab\x94N\x88M,\x01J\xfe\xff\xff\xffJp\x11\x01\x00\x8a\x06\x00\x00\x00\x00\x00\x01e.";
         assert_eq!(got, want);
     }
+
+    /// `pickle.dumps(["a" * 70000, "b"], protocol=4)`: a string of 64 KiB or more closes
+    /// the frame (one of 3 bytes: written without a header) and goes outside any frame.
+    #[test]
+    fn a_large_string_is_written_outside_the_frames() {
+        let big = "a".repeat(70_000);
+        let mut p = Pickler::new(Vec::new()).unwrap();
+        p.save_start().unwrap();
+        p.write(&[op::EMPTY_LIST]);
+        p.memoize();
+        p.write(&[op::MARK]);
+        p.str(&big).unwrap();
+        p.str("b").unwrap();
+        p.write(&[op::APPENDS]);
+        let got = p.finish().unwrap();
+        let mut want = b"\x80\x04]\x94(Xp\x11\x01\x00".to_vec();
+        want.extend_from_slice(big.as_bytes());
+        want.extend_from_slice(b"\x95\x07\x00\x00\x00\x00\x00\x00\x00\x94\x8c\x01b\x94e.");
+        assert_eq!(got.len(), 70_026);
+        assert!(got == want);
+    }
 }
