@@ -12,6 +12,7 @@ pub mod audit;
 pub mod bpe;
 pub mod e2e;
 pub mod memory;
+pub mod pickles;
 pub mod pipeline;
 pub mod python;
 pub mod split_memory;
@@ -65,6 +66,16 @@ pub enum BenchTask {
         #[arg(long, default_value_t = 5)]
         repeat: usize,
     },
+    /// What V1's pickles add to the export at the classic sizes (synthetic items, split
+    /// to 400,000 / 2,000): time and largest process with and without them.
+    Pickles {
+        /// Synthetic items before the sample (3,000,000 give a sample of over 402,000).
+        #[arg(long, default_value_t = 3_000_000)]
+        items: usize,
+        /// Runs of each side, interleaved; medians are compared.
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+    },
     /// Peak memory of the curate stage on synthetic items (the course's draw sizes).
     CurateMemory {
         /// Items to make.
@@ -87,6 +98,7 @@ pub fn run(task: BenchTask) -> Result<()> {
         BenchTask::V2(a) => v2::run(&a),
         BenchTask::CurateMemory { items } => v2::curate_memory(items),
         BenchTask::Python { repeat } => python::run(repeat),
+        BenchTask::Pickles { items, repeat } => pickles::run(items, repeat),
         BenchTask::SplitMemory { items } => split_memory::run(items),
         BenchTask::Audit { items, threads } => audit::run(items, threads),
         BenchTask::E2e(a) => e2e::end_to_end(&a).map(|_| ()),

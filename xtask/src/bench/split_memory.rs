@@ -12,7 +12,8 @@ use pricer_core::{recipe, Item};
 use super::release_bin;
 
 /// Synthetic items with the classic run's category mix, a long-tailed price
-/// distribution, and prompts of realistic length (~900 bytes).
+/// distribution, prompts of realistic length (~900 bytes) and details as the loader's
+/// JSON strings (~300 bytes; one item in eight has none).
 pub fn synth_items(path: &Path, n: usize) -> Result<()> {
     let shares = [0.324, 0.158, 0.086, 0.192, 0.085, 0.121, 0.010, 0.024];
     let words = [
@@ -52,13 +53,23 @@ pub fn synth_items(path: &Path, n: usize) -> Result<()> {
             body.push(' ');
         }
         let prompt = recipe::prompt(body.trim_end(), price);
+        let details = (rng.next_u64() % 8 != 0).then(|| {
+            format!(
+                "{{\"Brand\": \"{}\", \"Item Weight\": \"{:.2} pounds\", \"Manufacturer\": \"{}\", \"Part Number\": \"{:X}\", \"Best Sellers Rank\": {{\"{category}\": {}}}, \"Date First Available\": \"March 3, 2021\"}}",
+                &body[..20],
+                rng.unit() * 20.0,
+                &body[20..60],
+                rng.next_u64(),
+                rng.next_u64() % 1_000_000
+            )
+        });
         w.write(&Item {
             category: category.into(),
             title: body[..40].to_owned(),
             price,
             prompt,
             token_count: 177,
-            details: None,
+            details,
         })?;
     }
     w.finish()?;
