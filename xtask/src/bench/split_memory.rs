@@ -53,7 +53,7 @@ pub fn synth_items(path: &Path, n: usize) -> Result<()> {
             body.push(' ');
         }
         let prompt = recipe::prompt(body.trim_end(), price);
-        let details = (rng.next_u64() % 8 != 0).then(|| {
+        let details = (!rng.next_u64().is_multiple_of(8)).then(|| {
             format!(
                 "{{\"Brand\": \"{}\", \"Item Weight\": \"{:.2} pounds\", \"Manufacturer\": \"{}\", \"Part Number\": \"{:X}\", \"Best Sellers Rank\": {{\"{category}\": {}}}, \"Date First Available\": \"March 3, 2021\"}}",
                 &body[..20],
