@@ -4,13 +4,18 @@
 
 pub mod balance;
 pub mod cli;
+pub mod compare_charts;
 pub mod facts;
 pub mod report;
 pub mod report_summary;
 pub mod run;
 pub mod stats;
 pub mod summary;
-pub mod svg;
+/// The charts: pricer-charts' and this crate's two that compare sets.
+pub mod svg {
+    pub use crate::compare_charts::{compare_histogram, grouped_bars};
+    pub use pricer_charts::*;
+}
 pub mod v2;
 
 pub use run::{audit, AuditStage};

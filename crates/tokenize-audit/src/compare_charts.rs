@@ -3,8 +3,10 @@
 
 use std::fmt::Write as _;
 
-use super::{esc, fmt_tick, short_name, Frame, BOTTOM, HEIGHT, LEFT, PALETTE, RIGHT, TOP, WIDTH};
 use crate::balance::PriceComparison;
+use pricer_charts::{
+    esc, fmt_tick, short_name, Frame, BOTTOM, HEIGHT, LEFT, PALETTE, RIGHT, TOP, WIDTH,
+};
 
 /// Colours of the two sets: the first as filled bars, the second as a line over them.
 pub const SET_COLORS: [&str; 2] = [PALETTE[0], PALETTE[1]];

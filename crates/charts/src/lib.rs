@@ -6,21 +6,18 @@ use std::fmt::Write as _;
 
 use base64::Engine as _;
 
-mod compare;
-pub use compare::{compare_histogram, grouped_bars};
-
 pub const WIDTH: f64 = 720.0;
 pub const HEIGHT: f64 = 420.0;
-pub(crate) const LEFT: f64 = 70.0;
-pub(crate) const RIGHT: f64 = 20.0;
-pub(crate) const TOP: f64 = 40.0;
-pub(crate) const BOTTOM: f64 = 60.0;
+pub const LEFT: f64 = 70.0;
+pub const RIGHT: f64 = 20.0;
+pub const TOP: f64 = 40.0;
+pub const BOTTOM: f64 = 60.0;
 pub const PALETTE: [&str; 10] = [
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
     "#9c755f", "#bab0ac",
 ];
 
-pub(crate) fn esc(s: &str) -> String {
+pub fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -45,7 +42,7 @@ pub fn ticks(max: f64, n: usize) -> Vec<f64> {
         .collect()
 }
 
-pub(crate) fn fmt_tick(v: f64) -> String {
+pub fn fmt_tick(v: f64) -> String {
     if v >= 10_000.0 {
         format!("{}k", (v / 1000.0).round())
     } else if v.fract() == 0.0 {
@@ -55,17 +52,18 @@ pub(crate) fn fmt_tick(v: f64) -> String {
     }
 }
 
-pub(crate) struct Frame {
-    svg: String,
-    x_max: f64,
-    y_max: f64,
-    x_min: f64,
+/// A chart's frame: its SVG so far, the axes' ranges and how values map to pixels.
+pub struct Frame {
+    pub svg: String,
+    pub x_max: f64,
+    pub y_max: f64,
+    pub x_min: f64,
     /// Numeric x ticks (off for category axes, which label their own bars).
-    x_ticks: bool,
+    pub x_ticks: bool,
 }
 
 impl Frame {
-    fn new(
+    pub fn new(
         id: &str,
         title: &str,
         x_label: &str,
@@ -94,20 +92,20 @@ impl Frame {
         }
     }
 
-    fn with_axes(mut self) -> Frame {
+    pub fn with_axes(mut self) -> Frame {
         self.axes();
         self
     }
 
-    fn px(&self, x: f64) -> f64 {
+    pub fn px(&self, x: f64) -> f64 {
         LEFT + (x - self.x_min) / (self.x_max - self.x_min) * (WIDTH - LEFT - RIGHT)
     }
 
-    fn py(&self, y: f64) -> f64 {
+    pub fn py(&self, y: f64) -> f64 {
         HEIGHT - BOTTOM - y / self.y_max * (HEIGHT - TOP - BOTTOM)
     }
 
-    fn axes(&mut self) {
+    pub fn axes(&mut self) {
         let (x0, y0, x1, y1) = (LEFT, HEIGHT - BOTTOM, WIDTH - RIGHT, TOP);
         let _ = write!(
             self.svg,
@@ -144,7 +142,7 @@ impl Frame {
         );
     }
 
-    fn finish(mut self) -> String {
+    pub fn finish(mut self) -> String {
         self.svg.push_str("</svg>");
         self.svg
     }
@@ -208,7 +206,7 @@ pub fn bars(id: &str, title: &str, y_label: &str, items: &[(String, u64)]) -> St
     f.finish()
 }
 
-pub(crate) fn short_name(name: &str) -> String {
+pub fn short_name(name: &str) -> String {
     let s = name.replace('_', " ");
     if s.chars().count() > 18 {
         format!("{}…", s.chars().take(17).collect::<String>())
