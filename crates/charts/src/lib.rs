@@ -24,6 +24,30 @@ pub fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// The start of every report page (up to and including `<body>`): the head with its
+/// title and the one style the reports share.
+pub fn page_head(title: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><style>{STYLE}</style></head><body>",
+        esc(title)
+    )
+}
+
+/// The reports' style sheet.
+const STYLE: &str = "\
+    body{font-family:sans-serif;max-width:1800px;margin:24px auto;padding:0 16px;color:#222}\
+    nav{margin-bottom:12px}nav a{margin:0 2px}\
+    table{border-collapse:collapse;margin:8px 0 12px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}\
+    th{background:#f4f4f4}td.l,th.l{text-align:left}.tail td{font-size:12px}\
+    .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:16px;align-items:start}\
+    figure{margin:0;border:1px solid #ddd;padding:8px;break-inside:avoid}\
+    .chart{width:100%;height:auto;display:block}.scroll{max-height:240px;overflow:auto}\
+    .summary{display:grid;grid-template-columns:repeat(auto-fit,minmax(360px,1fr));gap:16px;align-items:start}\
+    pre{background:#f7f7f7;padding:8px;white-space:pre-wrap;overflow-wrap:anywhere;font-size:12px}\
+    @media print{body{max-width:none}.grid{grid-template-columns:1fr 1fr}.scroll{max-height:none;overflow:visible}nav{display:none}}\
+    ";
+
 /// About `n` round tick values covering 0..=max.
 pub fn ticks(max: f64, n: usize) -> Vec<f64> {
     if max <= 0.0 || !max.is_finite() {

@@ -11,6 +11,7 @@ pub mod json;
 pub mod numpy;
 pub mod pickle;
 pub mod random;
+pub mod re;
 pub mod repr;
 pub mod round;
 pub mod transformers;

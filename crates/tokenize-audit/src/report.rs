@@ -10,19 +10,7 @@ use crate::svg;
 /// it to `README.md` in the copy it puts beside the card).
 pub const CARD_HREF: &str = "../export/hub/README.md";
 
-const HEAD: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-    <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>pricer audit</title><style>\
-    body{font-family:sans-serif;max-width:1800px;margin:24px auto;padding:0 16px;color:#222}\
-    nav{margin-bottom:12px}nav a{margin:0 2px}\
-    table{border-collapse:collapse;margin:8px 0 12px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}\
-    th{background:#f4f4f4}td.l,th.l{text-align:left}.tail td{font-size:12px}\
-    .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:16px;align-items:start}\
-    figure{margin:0;border:1px solid #ddd;padding:8px;break-inside:avoid}\
-    .chart{width:100%;height:auto;display:block}.scroll{max-height:240px;overflow:auto}\
-    .summary{display:grid;grid-template-columns:repeat(auto-fit,minmax(360px,1fr));gap:16px;align-items:start}\
-    pre{background:#f7f7f7;padding:8px;white-space:pre-wrap;overflow-wrap:anywhere;font-size:12px}\
-    @media print{body{max-width:none}.grid{grid-template-columns:1fr 1fr}.scroll{max-height:none;overflow:visible}nav{display:none}}\
-    </style></head><body>";
+
 
 pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -47,7 +35,7 @@ fn tail_table(v: &TailView) -> String {
 pub fn render(a: &Audit, points: &[(f32, f32)]) -> String {
     let s = &a.stats;
     let mut h = String::new();
-    h.push_str(HEAD);
+    h.push_str(&pricer_charts::page_head("pricer audit"));
     let _ = write!(
         h,
         "<h1>pricer audit</h1><nav><a href=\"#summary\">Summary</a> · <a href=\"#balancing\">Balancing</a> · \
