@@ -19,7 +19,11 @@ pub fn search_number<'a>(s: &'a str, py: &Unicode) -> Option<&'a str> {
     for (i, _) in s.char_indices() {
         // [-+]?\d*\.\d+ : shortening \d* cannot put a '.' where a digit is, so only the
         // longest run can be followed by the point.
-        let after_sign = if s[i..].starts_with(['+', '-']) { i + 1 } else { i };
+        let after_sign = if s[i..].starts_with(['+', '-']) {
+            i + 1
+        } else {
+            i
+        };
         let point = digits_end(s, after_sign, py);
         if s[point..].starts_with('.') {
             let end = digits_end(s, point + 1, py);

@@ -10,8 +10,6 @@ use crate::svg;
 /// it to `README.md` in the copy it puts beside the card).
 pub const CARD_HREF: &str = "../export/hub/README.md";
 
-
-
 pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
