@@ -61,6 +61,65 @@ pub fn python_venv() -> Result<PathBuf> {
     Ok(std::env::current_dir()?.join(python))
 }
 
+/// What the course's scoring runs on (crates/e2e/tests/py/course_eval.py): its figures
+/// depend on Python 3.12's `sum`, numpy and scikit-learn.
+const COURSE_REQUIREMENTS: [&str; 3] = ["numpy<2.3", "scikit-learn>=1.3", "pyarrow>=15"];
+
+/// A Python 3.12 or later: `python3.12`/`python3.13` that runs, else pyenv's.
+fn python312() -> Result<PathBuf> {
+    let works = |p: &Path| {
+        Command::new(p)
+            .args(["-c", "import sys, venv; assert sys.version_info >= (3, 12)"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let mut candidates: Vec<PathBuf> =
+        vec!["python3".into(), "python3.12".into(), "python3.13".into()];
+    let pyenv = std::env::var_os("PYENV_ROOT")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".pyenv")));
+    if let Some(Ok(versions)) = pyenv.map(|r| std::fs::read_dir(r.join("versions"))) {
+        let mut found: Vec<PathBuf> = versions
+            .filter_map(|e| e.ok().map(|e| e.path().join("bin/python3")))
+            .collect();
+        found.sort();
+        candidates.extend(found);
+    }
+    candidates.into_iter().find(|p| works(p)).context(
+        "the course's scoring test needs Python 3.12 or later (python3.12 on PATH, or pyenv's)",
+    )
+}
+
+/// target/course-venv: Python 3.12 with numpy, scikit-learn and pyarrow; returns its python.
+pub fn course_venv() -> Result<PathBuf> {
+    let dir = Path::new("target/course-venv");
+    let python = dir.join("bin/python");
+    let ready = python.is_file()
+        && Command::new(&python)
+            .args([
+                "-c",
+                "import sys, numpy, sklearn, pyarrow; assert sys.version_info >= (3, 12)",
+            ])
+            .status()
+            .is_ok_and(|s| s.success());
+    if !ready {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir)?;
+        }
+        run(Command::new(python312()?).args(["-m", "venv"]).arg(dir))?;
+        run(Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(COURSE_REQUIREMENTS))?;
+    }
+    Ok(std::env::current_dir()?.join(python))
+}
+
 /// Debian's `chromium` for the report's browser test: on PATH, else installed with
 /// apt-get (as root, or through `sudo -n`). Returns its path.
 pub fn chromium() -> Result<PathBuf> {
@@ -110,9 +169,11 @@ pub fn run_all() -> Result<()> {
         Some(p) => PathBuf::from(p),
         None => chromium()?,
     };
+    let course = course_venv()?;
     run(cargo()
         .args(["test", "--workspace"])
         .env("PRICER_PYTHON", &python)
+        .env("PRICER_COURSE_PYTHON", &course)
         .env("PRICER_CHROMIUM", &chromium))?;
     // The wheel's release build takes minutes of both cores; the regression check and
     // the Ray test wait on processes more than they compute, so it runs beside them.

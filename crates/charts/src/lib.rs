@@ -359,6 +359,91 @@ pub fn scatter(
     f.finish()
 }
 
+/// A few hundred points `(x, y, colour, tooltip)` as circles, each with its tooltip, on
+/// square axes from 0 with the line y = x (the evaluation's truth against guess).
+pub fn dots(
+    id: &str,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    points: &[(f64, f64, &str, String)],
+) -> String {
+    let max = points
+        .iter()
+        .map(|p| p.0.max(p.1))
+        .filter(|v| v.is_finite())
+        .fold(1.0f64, f64::max)
+        * 1.02;
+    let mut f = Frame::new(id, title, x_label, y_label, 0.0, max, max).with_axes();
+    let _ = write!(
+        f.svg,
+        r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="deepskyblue" stroke-width="2" stroke-dasharray="6 4"/>"##,
+        f.px(0.0),
+        f.py(0.0),
+        f.px(max),
+        f.py(max)
+    );
+    for (x, y, colour, tip) in points {
+        if !(x.is_finite() && y.is_finite()) {
+            continue;
+        }
+        let _ = write!(
+            f.svg,
+            r##"<circle class="mark" cx="{:.1}" cy="{:.1}" r="3" fill="{colour}" fill-opacity="0.8"><title>{}</title></circle>"##,
+            f.px(x.clamp(0.0, max)),
+            f.py(y.clamp(0.0, max)),
+            esc(tip)
+        );
+    }
+    f.finish()
+}
+
+/// A line over x = 1..=n with a shaded band `(low, high)` around it (the evaluation's
+/// running mean error and its 95% interval).
+pub fn band_line(
+    id: &str,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    line: &[f64],
+    band: &[(f64, f64)],
+) -> String {
+    let n = line.len().max(1) as f64;
+    let y_max = band
+        .iter()
+        .map(|b| b.1)
+        .chain(line.iter().copied())
+        .filter(|v| v.is_finite())
+        .fold(1.0f64, f64::max)
+        * 1.05;
+    let mut f = Frame::new(id, title, x_label, y_label, 1.0, n.max(2.0), y_max).with_axes();
+    let pts = |ys: &mut dyn Iterator<Item = (usize, f64)>, f: &Frame| -> String {
+        ys.map(|(i, y)| {
+            format!(
+                "{:.1},{:.1}",
+                f.px(i as f64 + 1.0),
+                f.py(y.clamp(0.0, y_max))
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+    };
+    if !band.is_empty() {
+        let upper = pts(&mut band.iter().map(|b| b.1).enumerate(), &f);
+        let lower = pts(&mut band.iter().map(|b| b.0).enumerate().rev(), &f);
+        let _ = write!(
+            f.svg,
+            r##"<polygon class="band" points="{upper} {lower}" fill="rgba(128,128,128,0.2)" stroke="none"/>"##
+        );
+    }
+    let path = pts(&mut line.iter().copied().enumerate(), &f);
+    let _ = write!(
+        f.svg,
+        r##"<polyline class="mark" points="{path}" fill="none" stroke="firebrick" stroke-width="2.5"/>"##
+    );
+    f.finish()
+}
+
 fn encode_png(w: u32, h: u32, rgba: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut enc = png::Encoder::new(&mut out, w, h);

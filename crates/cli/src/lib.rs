@@ -61,6 +61,7 @@ enum Command {
     Curate(pricer_curate::cli::Args),
     Summarize(pricer_summarize::cli::Args),
     Merge(pricer_merge::cli::Args),
+    Eval(pricer_eval::cli::Args),
 }
 
 #[derive(clap::Args, Debug)]
@@ -156,6 +157,7 @@ fn command(command: Command) -> Result<()> {
         Command::Curate(a) => pricer_curate::cli::run(a),
         Command::Summarize(a) => pricer_summarize::cli::run(a),
         Command::Merge(a) => pricer_merge::cli::run(a),
+        Command::Eval(a) => pricer_eval::cli::run(a),
     }
 }
 

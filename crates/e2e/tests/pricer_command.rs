@@ -52,7 +52,7 @@ fn pricer_run_from_an_empty_folder_exports_what_the_pipeline_exports() {
     std::fs::create_dir(&work).unwrap();
     let out = ok(pricer(&work, &cache, &["run"]));
     assert!(
-        out.contains("pipeline: ran ingest, prompt, split, audit, export in runs/fixtures"),
+        out.contains("pipeline: ran ingest, prompt, split, audit, export, eval in runs/fixtures"),
         "{out}"
     );
     let unpacked: Vec<_> = std::fs::read_dir(&cache)
@@ -63,17 +63,19 @@ fn pricer_run_from_an_empty_folder_exports_what_the_pipeline_exports() {
     assert_eq!(unpacked.len(), 1, "the carried files are unpacked once");
     let reference = dir.path().join("reference");
     run_ok("xtask", &[&"pipeline", &"--out", &reference]);
-    let (want, got) = (
-        files(&reference.join("export")),
-        files(&work.join("runs/fixtures/export")),
-    );
-    assert!(want.len() >= 7);
-    assert_eq!(
-        want.keys().collect::<Vec<_>>(),
-        got.keys().collect::<Vec<_>>()
-    );
-    for (name, bytes) in &want {
-        assert!(got[name] == *bytes, "{} differs", name.display());
+    for stage in ["export", "eval"] {
+        let (want, got) = (
+            files(&reference.join(stage)),
+            files(&work.join("runs/fixtures").join(stage)),
+        );
+        assert!(want.len() >= 5, "{stage}: {:?}", want.keys());
+        assert_eq!(
+            want.keys().collect::<Vec<_>>(),
+            got.keys().collect::<Vec<_>>()
+        );
+        for (name, bytes) in &want {
+            assert!(got[name] == *bytes, "{stage}/{} differs", name.display());
+        }
     }
     let status = ok(pricer(&work, &cache, &["status", "runs/fixtures"]));
     assert_eq!(
@@ -81,7 +83,7 @@ fn pricer_run_from_an_empty_folder_exports_what_the_pipeline_exports() {
             .lines()
             .filter(|l| l.contains(": up to date;"))
             .count(),
-        5,
+        6,
         "{status}"
     );
     let again = ok(pricer(&work, &cache, &["run"]));

@@ -44,14 +44,22 @@ fn pipeline(config: Option<&str>, out: &Path) {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
-fn check_in_chromium(run: &Path) {
-    let report = run.join("audit/report.html");
-    let shot = run.join("audit/report.png");
+/// The eval report's charts on the fixtures run (its two baselines).
+const EVAL_CHARTS: [&str; 4] = [
+    "chart-truth-guess-random",
+    "chart-running-error-random",
+    "chart-truth-guess-constant",
+    "chart-running-error-constant",
+];
+
+/// `report` in Chromium, with `charts`; its screenshot beside it.
+fn in_chromium(report: &Path, charts: &[&str]) -> Vec<u8> {
+    let shot = report.with_extension("png");
     let out = Command::new(python())
         .arg(root().join("crates/e2e/tests/py/check_report.py"))
-        .arg(&report)
+        .arg(report)
         .arg(&shot)
-        .args(CHARTS)
+        .args(charts)
         .output()
         .unwrap();
     assert!(
@@ -62,10 +70,17 @@ fn check_in_chromium(run: &Path) {
         String::from_utf8_lossy(&out.stderr)
     );
     let png = std::fs::read(&shot).unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "screenshot {}", shot.display());
+    png
+}
+
+fn check_in_chromium(run: &Path) {
+    let report = run.join("audit/report.html");
+    let png = in_chromium(&report, &CHARTS);
     assert!(
-        png.starts_with(b"\x89PNG") && png.len() > 50_000,
-        "screenshot {}",
-        shot.display()
+        png.len() > 50_000,
+        "the audit's screenshot is {} bytes",
+        png.len()
     );
 
     // The report and the card point at each other.
@@ -83,6 +98,18 @@ fn the_fixture_runs_report_works_in_chromium() {
     let run = run_folder("fixtures");
     pipeline(None, &run);
     check_in_chromium(&run);
+    // The evaluation's page: the leaderboard and each baseline's two charts.
+    let eval = run.join("eval/report.html");
+    let png = in_chromium(&eval, &EVAL_CHARTS);
+    assert!(
+        png.len() > 20_000,
+        "the eval's screenshot is {} bytes",
+        png.len()
+    );
+    let page = std::fs::read_to_string(&eval).unwrap();
+    assert!(
+        page.contains(r#"href="../audit/report.html""#) && page.contains(r##"href="#p-random""##)
+    );
 }
 
 #[test]

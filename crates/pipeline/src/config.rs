@@ -31,6 +31,8 @@ pub struct RunConfig {
     pub prompts: PromptsSection,
     pub audit: AuditConfig,
     pub export: ExportConfig,
+    /// Predictors scored on the test split after export (absent: no evaluation).
+    pub eval: Option<pricer_eval::EvalConfig>,
 }
 
 /// `[split]`: the same keys for both recipes, with each recipe's defaults.

@@ -125,10 +125,12 @@ pub const KNOBS: &[Knob] = &[
     v1("audit", "items", D, "items shown with their last 10 tokens"),
     both("export", "max_shard_bytes", D, "datasets' max_shard_size: Parquet shards of at most about this many bytes"),
     v1("export", "pickles", D, "also write items/train.pkl and test.pkl, the seed's pickles of the course's Item objects"),
+    Knob { section: "eval", key: "size", v1: Is("250"), v2: Is("200"), doc: "test items scored, the first ones (the course's Tester size; the whole split when smaller)" },
+    both("eval", "predictors", Ex("[{ kind = \"random\" }, { kind = \"constant\" }, { kind = \"file\", name = \"mine\", path = \"predictions.jsonl\" }]"), "the predictors scored, in the leaderboard's order ([[eval.predictors]] tables)"),
 ];
 
 /// The sections of the run config, in order (`""`: the top level).
-pub const SECTIONS: [&str; 10] = [
+pub const SECTIONS: [&str; 11] = [
     "",
     "input",
     "tokenizer",
@@ -139,6 +141,7 @@ pub const SECTIONS: [&str; 10] = [
     "prompts",
     "audit",
     "export",
+    "eval",
 ];
 
 impl Knob {
@@ -229,12 +232,15 @@ pub fn starter(recipe: Recipe) -> String {
         if knobs.is_empty() {
             continue;
         }
-        // [summarize] present turns part 2 on: its header stays a comment too.
-        let off = *section == "summarize";
+        // [summarize] and [eval] present turn a part on: their headers stay comments too.
+        let off = matches!(*section, "summarize" | "eval");
         if !section.is_empty() {
             out.push_str(&format!("\n{}[{section}]\n", if off { "# " } else { "" }));
-            if off {
+            if *section == "summarize" {
                 out.push_str("# (with this section, recipe v2 also summarizes, writes the prompts and publishes all three parts)\n");
+            }
+            if *section == "eval" {
+                out.push_str("# (with this section, the run scores predictors on its test split: eval/report.html)\n");
             }
         }
         for k in knobs {

@@ -40,6 +40,12 @@ impl RunConfig {
             out.extend(s.from.iter_mut());
             out.extend(s.results.iter_mut());
         }
+        if let Some(e) = &mut self.eval {
+            out.extend(e.predictors.iter_mut().filter_map(|p| match p {
+                pricer_eval::Predictor::File { path, .. } => Some(path),
+                _ => None,
+            }));
+        }
         out
     }
 
@@ -68,6 +74,11 @@ impl RunConfig {
             }
             for p in &s.results {
                 need(p, "[summarize] results")?;
+            }
+        }
+        for p in self.eval.iter().flat_map(|e| &e.predictors) {
+            if let pricer_eval::Predictor::File { path, .. } = p {
+                need(path, "[[eval.predictors]] path")?;
             }
         }
         Ok(())

@@ -10,6 +10,7 @@ use pricer_core::knobs::Knobs;
 use pricer_core::recipe::Recipe;
 use pricer_core::stage::Stage;
 use pricer_curate::CurateStage;
+use pricer_eval::{EvalStage, Source};
 use pricer_export::v2::CardFacts;
 use pricer_export::{ExportStage, Part, V2Export};
 use pricer_ingest::{IngestStage, V1};
@@ -26,6 +27,32 @@ pub fn stages(cfg: &RunConfig, run: &Path) -> Result<Vec<Box<dyn Stage>>> {
         Recipe::V1 => v1(cfg, run),
         Recipe::V2 => v2(cfg, run),
     }
+    .and_then(|mut stages| {
+        stages.extend(eval(cfg, run)?);
+        Ok(stages)
+    })
+}
+
+/// With `[eval]`: the predictors scored on the run's test split, after export.
+fn eval(cfg: &RunConfig, run: &Path) -> Result<Option<Box<dyn Stage>>> {
+    let Some(config) = &cfg.eval else {
+        return Ok(None);
+    };
+    anyhow::ensure!(
+        cfg.recipe == Recipe::V1 || cfg.summarize.is_some(),
+        "[eval] scores the prompts' test split, which recipe v2 makes only with [summarize]: add it, or leave [eval] out"
+    );
+    let stage = EvalStage {
+        source: Source::Run {
+            recipe: cfg.recipe,
+            dir: run.to_owned(),
+        },
+        out_dir: run.join("eval"),
+        config: config.clone(),
+    };
+    // Before the first stage, not after them.
+    stage.check()?;
+    Ok(Some(Box::new(stage)))
 }
 
 /// Recipe v2 (SPEC-V2.md): parse and curate (part 1), then with `[summarize]` the LLM

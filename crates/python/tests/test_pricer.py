@@ -50,8 +50,10 @@ def test_run_gives_the_same_bytes_stages_report_dataset_and_items(tmp_path, monk
     monkeypatch.chdir(tmp_path)
     run = pricer.run("fixtures", progress=False)
     assert run.path == Path("runs/fixtures")
-    assert [s.stage for s in run.stages] == ["ingest", "prompt", "split", "audit", "export"]
+    assert [s.stage for s in run.stages] == ["ingest", "prompt", "split", "audit", "export", "eval"]
     assert all(s.outcome == "ran" for s in run.stages)
+    board = run.evaluation["predictors"]
+    assert [p["name"] for p in board] == ["random", "constant"] and board[0]["metrics"]["size"] == 200
     assert run.stages[0].rows_in == 2000 and run.stages[0].rejected_by_reason["price_missing"] == 927
     assert files(run.path / "export") == reference()
     assert run.report is not None and run.report.name == "report.html"

@@ -104,6 +104,13 @@ class Run:
         path = self.path / "audit" / "report.html"
         return path if path.is_file() else None
 
+    @property
+    def evaluation(self) -> Optional[dict]:
+        """The eval stage's metrics.json (each predictor's figures, as the course's Tester
+        computes them), when the run scored predictors; its page is eval/report.html."""
+        path = self.path / "eval" / "metrics.json"
+        return json.loads(path.read_text()) if path.is_file() else None
+
     def _hub_folders(self) -> Dict[str, Path]:
         export = self.path / "export"
         if (export / "hub" / "README.md").is_file():
