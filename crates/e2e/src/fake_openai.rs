@@ -1,5 +1,5 @@
-//! An OpenAI-compatible API for tests, on 127.0.0.1: chat completions whose answer is
-//! derived from the request (so every run gets the same summaries), with faults injected
+//! An OpenAI-compatible API for tests, on 127.0.0.1: chat and text completions whose
+//! answer is derived from the request (so every run gets the same summaries and prices), with faults injected
 //! on the first attempt of some requests (429 with Retry-After, 500, a malformed body, an
 //! empty answer, a delay past the client's timeout).
 //! It counts what it was asked, so tests can prove nothing was requested twice. The
@@ -52,7 +52,7 @@ struct State {
 /// The running fake API and its counters.
 pub struct FakeOpenAi {
     pub server: Server,
-    /// Chat-completion requests received (every attempt).
+    /// Chat- and text-completion requests received (every attempt).
     pub chat_requests: Arc<AtomicU64>,
     /// Chat-completion requests answered with a summary.
     pub answered: Arc<AtomicU64>,
@@ -71,19 +71,60 @@ impl FakeOpenAi {
     }
 }
 
-/// A chat-completion answer for `user`, with its usage.
+/// The price the fake model guesses for a text (asked by an evaluation): a dollar
+/// amount, sometimes with words around it, derived from the text.
+pub fn price_for(text: &str) -> String {
+    let h = blake3::hash(text.as_bytes());
+    let b = h.as_bytes();
+    let dollars = u16::from_le_bytes([b[1], b[2]]) % 990 + 5;
+    match b[3] % 4 {
+        0 => format!("${dollars}.{:02}", b[4] % 100),
+        1 => format!("{dollars}"),
+        2 => format!("About ${dollars},000"),
+        _ => format!("I would say {dollars}.99 dollars"),
+    }
+}
+
+/// Whether a chat request is an evaluation's (the course's frontier prompt).
+fn asks_a_price(user: &str) -> bool {
+    user.starts_with("Estimate the price")
+}
+
+/// A chat-completion answer for `user`, with its usage: a summary, or a price when the
+/// text asks for one.
 pub fn completion(user: &str) -> Value {
+    let content = if asks_a_price(user) {
+        price_for(user)
+    } else {
+        answer_for(user)
+    };
     json!({
         "id": "chatcmpl-fake", "object": "chat.completion", "model": "fake",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": answer_for(user)}, "finish_reason": "stop"}],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": user.len() / 4 + 60, "completion_tokens": 40},
     })
 }
 
-/// The user message of a chat-completion request body.
+/// A text-completion answer for `prompt` (`/v1/completions`): a price.
+pub fn text_completion(prompt: &str) -> Value {
+    json!({
+        "id": "cmpl-fake", "object": "text_completion", "model": "fake",
+        "choices": [{"index": 0, "text": price_for(prompt), "finish_reason": "length"}],
+        "usage": {"prompt_tokens": prompt.len() / 4, "completion_tokens": 4},
+    })
+}
+
+/// The user message of a chat-completion request body (the last one), or a text
+/// completion's prompt.
 pub fn user_of(body: &Value) -> String {
-    body["messages"][1]["content"]
-        .as_str()
+    let last_user = body["messages"].as_array().and_then(|m| {
+        m.iter()
+            .rev()
+            .find(|m| m["role"] == "user")
+            .and_then(|m| m["content"].as_str())
+    });
+    last_user
+        .or_else(|| body["prompt"].as_str())
         .unwrap_or_default()
         .to_owned()
 }
@@ -98,9 +139,16 @@ struct Chat {
 }
 
 impl Chat {
-    /// `POST /v1/chat/completions`: the fault of the text on its first attempt, then the
-    /// answer.
-    fn answer(&self, req: &Request) -> Response {
+    /// `POST /v1/chat/completions` (or `/v1/completions` when `text`): the fault of the
+    /// text on its first attempt, then the answer.
+    fn answer(&self, req: &Request, text: bool) -> Response {
+        let reply = |user: &str| {
+            if text {
+                text_completion(user)
+            } else {
+                completion(user)
+            }
+        };
         self.requests.fetch_add(1, Ordering::SeqCst);
         let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
         let user = user_of(&body);
@@ -128,11 +176,11 @@ impl Chat {
                 Fault::Empty => {
                     return Response::json(
                         200,
-                        &json!({"choices": [{"message": {"content": ""}}], "usage": {}}),
+                        &json!({"choices": [{"message": {"content": ""}, "text": ""}], "usage": {}}),
                     );
                 }
                 Fault::Slow => {
-                    let mut r = Response::json(200, &completion(&user));
+                    let mut r = Response::json(200, &reply(&user));
                     r.delay = Some(Duration::from_secs(3));
                     return r;
                 }
@@ -140,7 +188,7 @@ impl Chat {
             }
         }
         self.answered.fetch_add(1, Ordering::SeqCst);
-        let mut r = Response::json(200, &completion(&user));
+        let mut r = Response::json(200, &reply(&user));
         r.delay = Some(Duration::from_millis(self.delay_ms.load(Ordering::SeqCst)));
         r
     }
@@ -161,7 +209,10 @@ pub fn start() -> FakeOpenAi {
     let server = serve(move |req| {
         let path = req.path.split('?').next().unwrap_or("");
         if (req.method.as_str(), path) == ("POST", "/v1/chat/completions") {
-            return chat.answer(req);
+            return chat.answer(req, false);
+        }
+        if (req.method.as_str(), path) == ("POST", "/v1/completions") {
+            return chat.answer(req, true);
         }
         batch
             .handle(req)

@@ -38,6 +38,29 @@ pub struct Args {
     /// NAME= also names a baseline [default: random and constant].
     #[arg(long = "predictor", value_parser = parse_predictor)]
     predictors: Vec<Predictor>,
+    /// More predictors from a TOML file of `[[predictors]]` tables, with the keys of
+    /// `[[eval.predictors]]` (an endpoint's `base_url`, `model`, `api` ...), after
+    /// --predictor's.
+    #[arg(long)]
+    predictors_file: Option<PathBuf>,
+}
+
+/// The `[[predictors]]` of a TOML file.
+fn predictors_file(path: &std::path::Path) -> Result<Vec<Predictor>> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct File {
+        predictors: Vec<Predictor>,
+    }
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+    let f: File = toml::from_str(&text).with_context(|| {
+        format!(
+            "{}: not a TOML file of [[predictors]] tables",
+            path.display()
+        )
+    })?;
+    Ok(f.predictors)
 }
 
 /// `[NAME=]random[:SEED]`, `[NAME=]constant[:VALUE]` or `NAME=PATH` (a file, which
@@ -104,7 +127,11 @@ pub fn run(args: Args) -> Result<()> {
         }
         _ => bail!("give a run folder or --from FOLDER"),
     };
-    let predictors = if args.predictors.is_empty() {
+    let mut predictors = args.predictors;
+    if let Some(f) = &args.predictors_file {
+        predictors.extend(predictors_file(f)?);
+    }
+    let predictors = if predictors.is_empty() {
         vec![
             Predictor::Random {
                 name: None,
@@ -116,7 +143,7 @@ pub fn run(args: Args) -> Result<()> {
             },
         ]
     } else {
-        args.predictors
+        predictors
     };
     let eval = EvalStage {
         source,

@@ -42,6 +42,9 @@ pub enum Predictor {
         name: Option<String>,
         path: PathBuf,
     },
+    /// A model behind any OpenAI-compatible endpoint, asked once per item (answers kept
+    /// in the cache, so a rerun asks nothing again).
+    Endpoint(Box<crate::endpoint::EndpointConfig>),
 }
 
 fn default_seed() -> u64 {
@@ -59,12 +62,31 @@ impl Predictor {
                 path.file_stem()
                     .map_or_else(|| "file".into(), |s| s.to_string_lossy().into_owned())
             }),
+            Predictor::Endpoint(e) => e.name.clone().unwrap_or_else(|| {
+                e.model
+                    .chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                            c
+                        } else {
+                            '-'
+                        }
+                    })
+                    .collect::<String>()
+                    .trim_start_matches('.')
+                    .chars()
+                    .take(64)
+                    .collect()
+            }),
         }
     }
 
     /// What its results depend on, for the stage's fingerprint: its settings and name,
-    /// not where a file lies (the file's digest is an input).
+    /// not where a file lies (the file's digest is an input) nor how requests travel.
     pub fn semantic(&self) -> serde_json::Value {
+        if let Predictor::Endpoint(e) = self {
+            return serde_json::json!({"kind": "endpoint", "name": self.name(), "asks": e.semantic()});
+        }
         let mut v = serde_json::to_value(self).unwrap_or_default();
         if let Some(o) = v.as_object_mut() {
             o.remove("path");
@@ -78,6 +100,7 @@ impl Predictor {
             Predictor::Random { .. } => "random",
             Predictor::Constant { .. } => "constant",
             Predictor::File { .. } => "file",
+            Predictor::Endpoint(_) => "endpoint",
         }
     }
 }

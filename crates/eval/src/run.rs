@@ -65,7 +65,7 @@ impl EvalStage {
     /// Refuses names that cannot be folders, that repeat, or that are the stage's files.
     pub fn check(&self) -> Result<()> {
         if self.config.predictors.is_empty() {
-            bail!("[eval] lists no predictors: add [[eval.predictors]] entries (kind = \"random\", \"constant\" or \"file\")");
+            bail!("[eval] lists no predictors: add [[eval.predictors]] entries (kind = \"random\", \"constant\", \"file\" or \"endpoint\")");
         }
         if self.config.size == Some(0) {
             bail!("[eval] size = 0 scores nothing: give a positive number of test items, or leave it out for the course's");
@@ -95,6 +95,7 @@ impl EvalStage {
                 Predicted::of(predictors::constant(v, n))
             }
             Predictor::File { path, .. } => predictors::from_file(path, n)?,
+            Predictor::Endpoint(e) => crate::endpoint::predict(e, &p.name(), items)?,
         })
     }
 

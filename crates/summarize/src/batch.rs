@@ -26,10 +26,10 @@ use pricer_core::obs::{plural, thousands};
 use serde_json::{json, Value};
 
 use crate::batch_api::Api;
-use crate::cache::Cache;
 use crate::config::SummarizeConfig;
-use crate::online::Job;
-use crate::request::{body, parse_completion, Answer, Failure, Key, Spent};
+use crate::request::{parse_completion, Answer, Failure, Key, Spent};
+use pricer_llm::Cache;
+use pricer_llm::Job;
 
 const TERMINAL: [&str; 4] = ["completed", "failed", "expired", "cancelled"];
 
@@ -142,7 +142,7 @@ pub fn write_requests(
     };
     for job in jobs {
         let job = job?;
-        let line = json!({"custom_id": job.key.hex(), "method": "POST", "url": "/v1/chat/completions", "body": body(cfg, &job.user)});
+        let line = json!({"custom_id": job.key.hex(), "method": "POST", "url": "/v1/chat/completions", "body": job.body});
         chunk.push_str(&line.to_string());
         chunk.push('\n');
         lines += 1;

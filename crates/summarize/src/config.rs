@@ -135,9 +135,28 @@ impl SummarizeConfig {
 
     /// The API key, if one is configured.
     pub fn api_key(&self) -> Option<String> {
-        (!self.api_key_env.is_empty())
-            .then(|| std::env::var(&self.api_key_env).ok())
-            .flatten()
-            .filter(|k| !k.is_empty())
+        self.transport().api_key()
+    }
+
+    /// Where requests go and how they travel, for pricer-llm.
+    pub fn transport(&self) -> pricer_llm::Transport {
+        pricer_llm::Transport {
+            base_url: self.base_url.clone(),
+            api_key_env: self.api_key_env.clone(),
+            max_in_flight: self.max_in_flight,
+            max_attempts: self.max_attempts,
+            backoff_ms: self.backoff_ms,
+            timeout_s: self.timeout_s,
+            prices: self.prices(),
+            label: "summarize",
+        }
+    }
+
+    /// Dollars per million tokens, in and out.
+    pub fn prices(&self) -> pricer_llm::Prices {
+        pricer_llm::Prices {
+            input_per_million: self.input_price_per_million,
+            output_per_million: self.output_price_per_million,
+        }
     }
 }

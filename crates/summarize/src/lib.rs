@@ -5,11 +5,9 @@
 
 pub mod batch;
 pub mod batch_api;
-pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod from;
-pub mod online;
 pub mod request;
 pub mod run;
 

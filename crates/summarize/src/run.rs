@@ -20,11 +20,11 @@ use pricer_core::stage::{Output, Plan, Stage};
 use pricer_core::{obs, RawItem, SummarizedItem};
 
 use crate::batch;
-use crate::cache::Cache;
 use crate::config::{Mode, SummarizeConfig};
 use crate::from;
-use crate::online::{self, Job};
 use crate::request::{Failure, Key, Spent};
+use pricer_llm::Cache;
+use pricer_llm::{online, Job};
 
 pub const STAGE: &str = "summarize";
 pub const FAILURES: &str = "failures.jsonl";
@@ -94,7 +94,7 @@ fn todo(
     for r in items(input) {
         let (_, item) = r?;
         items_total += 1;
-        let k = Key::of(cfg, &item.full);
+        let k = crate::request::key(cfg, &item.full);
         if !cache.contains(&k) && !in_flight.contains(&k) && todo.insert(k) {
             bytes += (cfg.system_prompt.len() + item.full.len()) as u64;
         }
@@ -111,11 +111,11 @@ fn jobs<'a>(
     items(input).filter_map(move |r| match r {
         Err(e) => Some(Err(e)),
         Ok((_, item)) => {
-            let key = Key::of(cfg, &item.full);
+            let key = crate::request::key(cfg, &item.full);
             todo.remove(&key).then(|| {
                 Ok(Job {
                     key,
-                    user: item.full,
+                    body: crate::request::body(cfg, &item.full),
                 })
             })
         }
@@ -187,7 +187,13 @@ impl SummarizeStage {
         self.estimate(items, todo.len() as u64, in_tokens, 0)?;
         if !todo.is_empty() {
             let n = todo.len() as u64;
-            let (f, s) = online::run(cfg, jobs(cfg, &self.input, todo), n, cache)?;
+            let (f, s) = online::run(
+                &cfg.transport(),
+                pricer_llm::Route::Chat,
+                jobs(cfg, &self.input, todo),
+                n,
+                cache,
+            )?;
             failures.extend(f);
             spent += s;
         }
@@ -264,7 +270,7 @@ impl SummarizeStage {
             let mut w = ArtifactWriter::<SummarizedItem>::create(self.out_dir.join(file))?;
             for (pos, item) in ArtifactReader::<RawItem>::open(self.input.join(file))?.enumerate() {
                 let item = item?;
-                let key = Key::of(&self.config, &item.full);
+                let key = crate::request::key(&self.config, &item.full);
                 match cache.get(&key)? {
                     Some(a) => {
                         n += 1;
@@ -274,7 +280,7 @@ impl SummarizeStage {
                             price: item.price,
                             full: item.full,
                             weight: item.weight,
-                            summary: a.summary,
+                            summary: a.text,
                         })?;
                     }
                     None => missing.push((
@@ -393,7 +399,7 @@ impl Stage for SummarizeStage {
             "answers": spent.answers,
             "prompt_tokens": spent.prompt_tokens,
             "completion_tokens": spent.completion_tokens,
-            "cost_usd": spent.cost(&self.config),
+            "cost_usd": spent.cost(&self.config.prices()),
         });
         if !missing.is_empty() {
             eprintln!("summarize: {}", spent_text(&spent_json));

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
+use pricer_llm::Cache;
 use pricer_summarize::batch::ingest_results;
-use pricer_summarize::cache::Cache;
 use pricer_summarize::request::Key;
 use pricer_summarize::SummarizeConfig;
 use serde_json::json;
@@ -26,7 +26,7 @@ fn ingest(dir: &Path, text: &str) -> (anyhow::Result<usize>, Cache) {
 fn torn_lines_are_skipped_and_the_rest_is_cached() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = SummarizeConfig::default();
-    let [a, b, c] = ["a", "b", "c"].map(|t| Key::of(&cfg, t));
+    let [a, b, c] = ["a", "b", "c"].map(|t| pricer_summarize::request::key(&cfg, t));
     let error = json!({"custom_id": c.hex(), "response": {"status_code": 500, "body": {"error": {"message": "busy"}}}});
     let torn = answer(&b, "B");
     let text = format!(
@@ -37,7 +37,7 @@ fn torn_lines_are_skipped_and_the_rest_is_cached() {
     );
     let (failures, cache) = ingest(dir.path(), &text);
     assert_eq!(failures.unwrap(), 1, "the error line is a failure");
-    assert_eq!(cache.get(&a).unwrap().unwrap().summary, "A");
+    assert_eq!(cache.get(&a).unwrap().unwrap().text, "A");
     assert!(
         cache.get(&b).unwrap().is_none(),
         "the torn line's request stays open"
@@ -47,7 +47,7 @@ fn torn_lines_are_skipped_and_the_rest_is_cached() {
 #[test]
 fn a_file_of_only_torn_lines_is_skipped_not_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let key = Key::of(&SummarizeConfig::default(), "a");
+    let key = pricer_summarize::request::key(&SummarizeConfig::default(), "a");
     let line = answer(&key, "A");
     let (failures, cache) = ingest(dir.path(), &line[..line.len() - 3]);
     assert_eq!(failures.unwrap(), 0);

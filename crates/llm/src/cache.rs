@@ -49,7 +49,7 @@ impl Cache {
         match lock.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => bail!(
-                "{}: another pricer run is using this response cache; wait for it or set [summarize] cache",
+                "{}: another pricer run is using this response cache; wait for it or give this run another cache folder (`cache` in its config table)",
                 dir.display()
             ),
             Err(fs::TryLockError::Error(e)) => return Err(e).with_context(|| format!("{}: cannot lock", lock_path.display())),
@@ -146,7 +146,8 @@ impl Cache {
         if self.contains(&k) {
             return Ok(());
         }
-        let mut line = json!({"key": k.hex(), "summary": a.summary, "prompt_tokens": a.prompt_tokens, "completion_tokens": a.completion_tokens}).to_string();
+        // The text is stored as `summary`, the name the first caches (summaries) used.
+        let mut line = json!({"key": k.hex(), "summary": a.text, "prompt_tokens": a.prompt_tokens, "completion_tokens": a.completion_tokens}).to_string();
         line.push('\n');
         let path = self.files.last().expect("the run's own log").clone();
         self.log
@@ -178,7 +179,7 @@ impl Cache {
         let v: serde_json::Value = serde_json::from_slice(&buf)
             .with_context(|| format!("{}: damaged cache line", path.display()))?;
         Ok(Some(Answer {
-            summary: v["summary"].as_str().unwrap_or_default().to_owned(),
+            text: v["summary"].as_str().unwrap_or_default().to_owned(),
             prompt_tokens: v["prompt_tokens"].as_u64().unwrap_or(0),
             completion_tokens: v["completion_tokens"].as_u64().unwrap_or(0),
         }))
@@ -197,7 +198,7 @@ mod tests {
 
     fn answer(s: &str) -> Answer {
         Answer {
-            summary: s.into(),
+            text: s.into(),
             prompt_tokens: 10,
             completion_tokens: 5,
         }
@@ -211,10 +212,7 @@ mod tests {
             let mut c = Cache::open(dir.path()).unwrap();
             c.put(a, &answer("first")).unwrap();
             c.put(b, &answer("second \"quoted\"\nline")).unwrap();
-            assert_eq!(
-                c.get(&b).unwrap().unwrap().summary,
-                "second \"quoted\"\nline"
-            );
+            assert_eq!(c.get(&b).unwrap().unwrap().text, "second \"quoted\"\nline");
             assert!(Cache::open(dir.path()).is_err(), "one run at a time");
         }
         // A kill in the middle of an append leaves half a line.
@@ -227,7 +225,7 @@ mod tests {
         f.write_all(b"{\"key\": \"0303").unwrap();
         let c = Cache::open(dir.path()).unwrap();
         assert_eq!((c.len(), c.skipped_lines), (2, 1));
-        assert_eq!(c.get(&a).unwrap().unwrap().summary, "first");
+        assert_eq!(c.get(&a).unwrap().unwrap().text, "first");
         assert!(c.get(&Key([3; 16])).unwrap().is_none());
     }
 }

@@ -1,4 +1,4 @@
-//! Online mode: chat-completion requests with a bounded number in flight, retried with
+//! Requests with a bounded number in flight, retried with
 //! backoff on 429, 5xx, timeouts and malformed answers (a `Retry-After` is honoured),
 //! every answer stored in the cache the moment it arrives.
 
@@ -11,14 +11,42 @@ use anyhow::Result;
 use pricer_core::obs;
 
 use crate::cache::Cache;
-use crate::config::SummarizeConfig;
-use crate::request::{body, error_text, parse_completion, Answer, Failure, Key, Spent};
+use crate::request::{error_text, parse_answer, Answer, Failure, Key, Prices, Route, Spent};
 
-/// A request to make.
+/// A request to make: its key and its body.
 #[derive(Debug)]
 pub struct Job {
     pub key: Key,
-    pub user: String,
+    pub body: serde_json::Value,
+}
+
+/// Where requests go and how they travel: none of it changes an answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transport {
+    /// The OpenAI-compatible API root, e.g. `https://api.groq.com/openai/v1`.
+    pub base_url: String,
+    /// The environment variable that holds the API key (empty: send none).
+    pub api_key_env: String,
+    /// Requests in flight at once.
+    pub max_in_flight: usize,
+    /// Attempts per request (429, 5xx, timeouts and malformed answers are retried).
+    pub max_attempts: u32,
+    /// The first backoff; it doubles per attempt (a `Retry-After` wins).
+    pub backoff_ms: u64,
+    pub timeout_s: u64,
+    pub prices: Prices,
+    /// What the progress bar and the retry lines are labelled with (the stage's name).
+    pub label: &'static str,
+}
+
+impl Transport {
+    /// The API key, if one is configured.
+    pub fn api_key(&self) -> Option<String> {
+        (!self.api_key_env.is_empty())
+            .then(|| std::env::var(&self.api_key_env).ok())
+            .flatten()
+            .filter(|k| !k.is_empty())
+    }
 }
 
 /// Why a request failed, and whether every other request would fail the same way (a bad
@@ -44,7 +72,7 @@ fn parse_retry_after(value: &str) -> Option<Duration> {
     })
 }
 
-fn backoff(cfg: &SummarizeConfig, key: &Key, attempt: u32) -> Duration {
+fn backoff(cfg: &Transport, key: &Key, attempt: u32) -> Duration {
     let base = cfg
         .backoff_ms
         .saturating_mul(1 << attempt.min(16))
@@ -59,7 +87,8 @@ struct Shared<'a> {
     agent: ureq::Agent,
     url: String,
     auth: Option<String>,
-    cfg: &'a SummarizeConfig,
+    route: Route,
+    cfg: &'a Transport,
     stop: AtomicBool,
     /// Set once the endpoint has answered anything (an error status included): from then
     /// on a refused connection is a passing fault, retried; before, it is the wrong
@@ -75,7 +104,7 @@ struct Shared<'a> {
 struct RetryLog(Mutex<(u32, Option<Instant>)>);
 
 impl RetryLog {
-    fn note(&self, attempt: u32, of: u32, wait: Duration, why: &Failure) {
+    fn note(&self, label: &str, attempt: u32, of: u32, wait: Duration, why: &Failure) {
         let mut last = self.0.lock().expect("lock");
         let quiet = last
             .1
@@ -84,7 +113,7 @@ impl RetryLog {
             last.0 = last.0.max(attempt);
             last.1 = Some(Instant::now());
             eprintln!(
-                "summarize: retrying requests (attempt {attempt} of {of}, next in {:.1} s): {}",
+                "{label}: retrying requests (attempt {attempt} of {of}, next in {:.1} s): {}",
                 wait.as_secs_f64(),
                 why.reason
             );
@@ -110,7 +139,7 @@ enum Attempt {
 
 fn request(sh: &Shared, job: &Job) -> Result<Answer, Failed> {
     let cfg = sh.cfg;
-    let payload = body(cfg, &job.user).to_string();
+    let payload = job.body.to_string();
     let mut last = Failure::new("not sent");
     for attempt in 0..cfg.max_attempts.max(1) {
         if sh.stop.load(Ordering::Relaxed) || pricer_core::cancel::check().is_err() {
@@ -129,7 +158,8 @@ fn request(sh: &Shared, job: &Job) -> Result<Answer, Failed> {
         };
         if attempt + 1 < cfg.max_attempts {
             let wait = wait.unwrap_or_else(|| backoff(cfg, &job.key, attempt));
-            sh.retries.note(attempt + 2, cfg.max_attempts, wait, &last);
+            sh.retries
+                .note(cfg.label, attempt + 2, cfg.max_attempts, wait, &last);
             std::thread::sleep(wait);
         }
     }
@@ -163,7 +193,7 @@ fn attempt_once(sh: &Shared, payload: &str) -> Attempt {
                     serde_json::from_str(&t)
                         .map_err(|e| Failure::new(format!("malformed answer: {e}")))
                 })
-                .and_then(|v| parse_completion(&v));
+                .and_then(|v| parse_answer(sh.route, &v));
             match parsed {
                 Ok(a) => Attempt::Answered(a),
                 Err(f) => Attempt::Retry(f, None),
@@ -270,10 +300,12 @@ fn work(sh: &Shared, jobs: &Mutex<Receiver<Job>>, results: Sender<(Key, Result<A
     }
 }
 
-/// Makes every request of `jobs` (`total` of them); answers go to `cache` as they come.
-/// Returns the requests that failed, with reasons (they are retried on the next run).
+/// Makes every request of `jobs` (`total` of them) to `route`; answers go to `cache` as
+/// they come. Returns the requests that failed, with reasons (they are retried on the
+/// next run), and what was spent.
 pub fn run(
-    cfg: &SummarizeConfig,
+    cfg: &Transport,
+    route: Route,
     jobs: impl Iterator<Item = Result<Job>> + Send,
     total: u64,
     cache: &mut Cache,
@@ -282,8 +314,9 @@ pub fn run(
         agent: ureq::AgentBuilder::new()
             .timeout(Duration::from_secs(cfg.timeout_s.max(1)))
             .build(),
-        url: format!("{}/chat/completions", cfg.base_url.trim_end_matches('/')),
+        url: format!("{}{}", cfg.base_url.trim_end_matches('/'), route.path()),
         auth: cfg.api_key(),
+        route,
         cfg,
         stop: AtomicBool::new(false),
         reached: AtomicBool::new(false),
@@ -294,7 +327,7 @@ pub fn run(
     let job_rx = Mutex::new(job_rx);
     let (res_tx, res_rx) = channel();
     let producer_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
-    let progress = obs::progress_with_rate(total, "summarize");
+    let progress = obs::progress_with_rate(total, cfg.label);
     let mut tally = Tally::default();
     let result = std::thread::scope(|s| -> Result<()> {
         let (producer_error, job_rx, sh) = (&producer_error, &job_rx, &shared);
@@ -308,10 +341,11 @@ pub fn run(
             tally.take(key, r, cache, &sh.stop)?;
             progress.inc(1);
             progress.set_message(format!(
-                "summarize: {} in + {} out tokens, ${:.4}",
+                "{}: {} in + {} out tokens, ${:.4}",
+                cfg.label,
                 obs::thousands(tally.spent.prompt_tokens),
                 obs::thousands(tally.spent.completion_tokens),
-                tally.spent.cost(cfg)
+                tally.spent.cost(&cfg.prices)
             ));
         }
         Ok(())
