@@ -288,6 +288,7 @@ fn an_audit_warmed_up_by_the_pipeline_equals_the_binarys() {
             &run.join("ingest"),
             &"--out",
             &alone,
+            &"--link-eval",
         ],
     );
     for name in ["audit.json", "report.html"] {

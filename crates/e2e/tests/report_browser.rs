@@ -106,6 +106,11 @@ fn the_fixture_runs_report_works_in_chromium() {
         "the eval's screenshot is {} bytes",
         png.len()
     );
+    // The audit links the evaluation; its copy beside the published card does not.
+    let audit = std::fs::read_to_string(run.join("audit/report.html")).unwrap();
+    assert!(audit.contains(r#"id="eval-link" href="../eval/report.html""#));
+    let beside = std::fs::read_to_string(run.join("export/hub/report.html")).unwrap();
+    assert!(!beside.contains("eval-link"));
     let page = std::fs::read_to_string(&eval).unwrap();
     assert!(
         page.contains(r#"href="../audit/report.html""#) && page.contains(r##"href="#p-random""##)

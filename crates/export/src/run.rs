@@ -40,13 +40,20 @@ pub const ITEMS: &str = "items";
 /// The audit report, copied beside the card.
 pub const REPORT: &str = "report.html";
 
-/// The report as it sits beside the card: its link to the card points at README.md.
+/// The report as it sits beside the card: its link to the card points at README.md, and
+/// the link to the run's evaluation, which is not published with it, is left out.
 pub fn report_beside_card(report: &str) -> String {
-    report.replacen(
-        r#"id="card-link" href="../export/hub/README.md""#,
-        r#"id="card-link" href="README.md""#,
-        1,
-    )
+    report
+        .replacen(
+            r#"id="card-link" href="../export/hub/README.md""#,
+            r#"id="card-link" href="README.md""#,
+            1,
+        )
+        .replacen(
+            r#" · <a id="eval-link" href="../eval/report.html">Evaluation</a>"#,
+            "",
+            1,
+        )
 }
 
 /// The export stage of a run.

@@ -129,7 +129,10 @@ fn v1(cfg: &RunConfig, run: &Path) -> Result<Vec<Box<dyn Stage>>> {
             knobs: Knobs::Config,
         }),
         // After split, so that the report includes the first test items.
-        Box::new(cfg.audit.stage(run, tok)),
+        Box::new(AuditStage {
+            eval_link: cfg.eval.is_some(),
+            ..cfg.audit.stage(run, tok)
+        }),
         Box::new(export),
     ])
 }
@@ -155,6 +158,7 @@ impl crate::config::AuditConfig {
             compare_sample: self.compare_sample,
             views: self.items.clone(),
             compared: Default::default(),
+            eval_link: false,
         }
     }
 }

@@ -50,6 +50,10 @@ pub struct Args {
     /// Items (by position) shown with their last 10 tokens.
     #[arg(long = "item", default_values_t = [0usize, 1, 2])]
     items_shown: Vec<usize>,
+    /// Link the run's evaluation (../eval/report.html) from the report's menu, as the
+    /// pipeline does when the run config has [eval].
+    #[arg(long)]
+    link_eval: bool,
     /// Worker threads (default: one per core; at least 1). Output bytes do not depend on it.
     #[arg(long, env = "PRICER_THREADS", value_parser = pricer_core::cli::threads)]
     threads: Option<usize>,
@@ -71,8 +75,9 @@ pub fn run(args: Args) -> Result<()> {
                 && args.ingest.is_none()
                 && args.tokenizer.is_none()
                 && args.compare.is_empty()
-                && !args.no_bundled,
-            "--split, --ingest, --tokenizer, --compare and --no-bundled are for --recipe v1 (v2's prompts carry their token counts)"
+                && !args.no_bundled
+                && !args.link_eval,
+            "--split, --ingest, --tokenizer, --compare, --no-bundled and --link-eval are for --recipe v1 (v2's prompts carry their token counts)"
         );
         let audit = V2AuditStage {
             prompts_dir: args.items,
@@ -104,6 +109,7 @@ pub fn run(args: Args) -> Result<()> {
         compare_sample: args.compare_sample,
         views: args.items_shown,
         compared: Default::default(),
+        eval_link: args.link_eval,
     };
     let manifest = stage::run_now(&audit)?;
     println!("{}", audit.summary(&manifest));

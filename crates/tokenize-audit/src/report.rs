@@ -10,6 +10,10 @@ use crate::svg;
 /// it to `README.md` in the copy it puts beside the card).
 pub const CARD_HREF: &str = "../export/hub/README.md";
 
+/// The menu's link to the run's evaluation (the export leaves it out of the copy it puts
+/// beside the card, where there is no evaluation).
+pub const EVAL_LINK: &str = " · <a id=\"eval-link\" href=\"../eval/report.html\">Evaluation</a>";
+
 pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -30,7 +34,7 @@ fn tail_table(v: &TailView) -> String {
 }
 
 /// The report: every chart and table in one HTML file with no external references.
-pub fn render(a: &Audit, points: &[(f32, f32)]) -> String {
+pub fn render(a: &Audit, points: &[(f32, f32)], eval_link: bool) -> String {
     let s = &a.stats;
     let mut h = String::new();
     h.push_str(&pricer_charts::page_head("pricer audit"));
@@ -38,7 +42,8 @@ pub fn render(a: &Audit, points: &[(f32, f32)]) -> String {
         h,
         "<h1>pricer audit</h1><nav><a href=\"#summary\">Summary</a> · <a href=\"#balancing\">Balancing</a> · \
          <a href=\"#items\">Items</a> · <a href=\"#tokens\">Prices as tokens</a> · <a href=\"#tails\">Last tokens</a> · \
-         <a id=\"card-link\" href=\"{CARD_HREF}\">Dataset card</a> · <a href=\"audit.json\">audit.json</a></nav>"
+         <a id=\"card-link\" href=\"{CARD_HREF}\">Dataset card</a> · <a href=\"audit.json\">audit.json</a>{}</nav>",
+        if eval_link { EVAL_LINK } else { "" }
     );
     crate::report_summary::summary(&mut h, a);
     if let Some(b) = &a.balance {

@@ -53,6 +53,9 @@ pub struct AuditStage {
     /// The compared tokenizers and their price facts, when a runner loaded them ahead of
     /// the run ([`Stage::warm_up`]).
     pub compared: Arc<Ahead<Result<Compared>>>,
+    /// Link the run's evaluation (`../eval/report.html`) from the report's menu: the run
+    /// has an eval stage.
+    pub eval_link: bool,
 }
 
 /// Each compared tokenizer, loaded, with its price facts (which need no items).
@@ -273,12 +276,16 @@ impl Stage for AuditStage {
     }
 
     fn config(&self) -> serde_json::Value {
-        serde_json::json!({
+        let mut c = serde_json::json!({
             "recipe_tokenizer": self.recipe_name,
             "compare": self.compare.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
             "compare_sample": self.compare_sample,
             "views": self.views,
-        })
+        });
+        if self.eval_link {
+            c["eval_link"] = true.into();
+        }
+        c
     }
 
     fn outputs(&self) -> Vec<Output> {
@@ -299,7 +306,7 @@ impl Stage for AuditStage {
     fn run(&self, plan: &Plan) -> Result<Manifest> {
         let (audit, points) = audit(self)?;
         let json = serde_json::to_string_pretty(&audit)? + "\n";
-        let report = crate::report::render(&audit, &points);
+        let report = crate::report::render(&audit, &points, self.eval_link);
         write_atomic(&self.out_dir.join(AUDIT_JSON), json.as_bytes())?;
         write_atomic(&self.out_dir.join(REPORT), report.as_bytes())?;
         let outputs = BTreeMap::from([
