@@ -84,6 +84,41 @@ fn part_one_export_reads_back_with_datasets() {
     );
 }
 
+/// The eval stage of a V2 run: the whole test split (50, under the course's 200), the
+/// truths the prompts' prices, the frontier model asked the course's prompt with each
+/// item's summary; the audit links the evaluation.
+fn check_eval(run: &Path) {
+    let tests: Vec<pricer_core::PromptPair> =
+        pricer_core::ArtifactReader::<pricer_core::PromptPair>::open(run.join("prompts/test.art"))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+    let summaries: Vec<pricer_core::SummarizedItem> = pricer_core::ArtifactReader::<
+        pricer_core::SummarizedItem,
+    >::open(run.join("summarize/test.art"))
+    .unwrap()
+    .map(Result::unwrap)
+    .collect();
+    let lines = std::fs::read_to_string(run.join("eval/frontier/predictions.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), tests.len());
+    for ((line, t), s) in lines.iter().zip(&tests).zip(&summaries) {
+        assert_eq!(line["truth"].as_f64().unwrap(), t.price);
+        let asked = format!(
+            "Estimate the price of this product. Respond with the price, no explanation\n\n{}",
+            s.summary
+        );
+        assert_eq!(line["answer"], fake_openai::price_for(&asked));
+    }
+    let metrics = std::fs::read_to_string(run.join("eval/metrics.json")).unwrap();
+    assert!(metrics.contains("\"recipe\": \"v2\""), "{metrics}");
+    let audit = std::fs::read_to_string(run.join("audit/report.html")).unwrap();
+    assert!(audit.contains(r#"id="eval-link" href="../eval/report.html""#));
+}
+
 #[test]
 fn all_three_parts_with_a_local_llm_server() {
     let dir = tempfile::tempdir().unwrap();
@@ -94,7 +129,9 @@ fn all_three_parts_with_a_local_llm_server() {
     std::fs::write(
         &config,
         format!(
-            "{base}\n[summarize]\nbase_url = \"{}\"\nmodel = \"local-model\"\napi_key_env = \"\"\ncache = {:?}\ntimeout_s = 1\nbackoff_ms = 10\n",
+            "{base}\n[summarize]\nbase_url = \"{0}\"\nmodel = \"local-model\"\napi_key_env = \"\"\ncache = {1:?}\ntimeout_s = 1\nbackoff_ms = 10\n\
+             [[eval.predictors]]\nkind = \"random\"\n[[eval.predictors]]\nkind = \"constant\"\n\
+             [[eval.predictors]]\nkind = \"endpoint\"\nname = \"frontier\"\nbase_url = \"{0}\"\nmodel = \"local-model\"\napi_key_env = \"\"\ncache = {1:?}\ntimeout_s = 1\nbackoff_ms = 10\n",
             api.base_url(),
             dir.path().join("cache")
         ),
@@ -113,12 +150,14 @@ fn all_three_parts_with_a_local_llm_server() {
         "prompts",
         "audit",
         "export",
+        "eval",
     ] {
         assert!(
             stdout.lines().any(|l| l.starts_with(&format!("{stage}:"))),
             "{stage} ran: {stdout}"
         );
     }
+    check_eval(&run);
     check_export(
         dir.path(),
         &run,
@@ -175,6 +214,7 @@ fn all_three_parts_with_a_local_llm_server() {
             &run.join("prompts"),
             &"--out",
             &alone.join("audit"),
+            &"--link-eval",
         ],
     );
     for stage in ["export", "audit"] {

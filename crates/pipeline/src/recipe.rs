@@ -91,6 +91,7 @@ fn v2(cfg: &RunConfig, run: &Path) -> Result<Vec<Box<dyn Stage>>> {
         stages.push(Box::new(V2AuditStage {
             prompts_dir: run.join("prompts"),
             out_dir: run.join("audit"),
+            eval_link: cfg.eval.is_some(),
         }));
         parts.push((Part::Summarized, run.join("summarize")));
         parts.push((Part::Prompts, run.join("prompts")));

@@ -75,13 +75,13 @@ pub fn run(args: Args) -> Result<()> {
                 && args.ingest.is_none()
                 && args.tokenizer.is_none()
                 && args.compare.is_empty()
-                && !args.no_bundled
-                && !args.link_eval,
-            "--split, --ingest, --tokenizer, --compare, --no-bundled and --link-eval are for --recipe v1 (v2's prompts carry their token counts)"
+                && !args.no_bundled,
+            "--split, --ingest, --tokenizer, --compare and --no-bundled are for --recipe v1 (v2's prompts carry their token counts)"
         );
         let audit = V2AuditStage {
             prompts_dir: args.items,
             out_dir: args.out,
+            eval_link: args.link_eval,
         };
         let manifest = stage::run_now(&audit)?;
         println!("{}", audit.summary(&manifest));

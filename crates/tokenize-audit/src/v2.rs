@@ -97,6 +97,8 @@ pub struct V2AuditStage {
     /// The prompts stage's folder (train.art, val.art, test.art).
     pub prompts_dir: PathBuf,
     pub out_dir: PathBuf,
+    /// Link the run's evaluation (`../eval/report.html`): the run has an eval stage.
+    pub eval_link: bool,
 }
 
 fn esc(s: &str) -> String {
@@ -104,6 +106,9 @@ fn esc(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
 }
+
+/// The link to the run's evaluation, under the title.
+const EVAL_NAV: &str = "<nav><a id=\"eval-link\" href=\"../eval/report.html\">Evaluation</a></nav>";
 
 /// The report: per split, the token and price distributions, with their numbers.
 pub fn render(splits: &[SplitFigures]) -> String {
@@ -170,7 +175,11 @@ impl Stage for V2AuditStage {
     }
 
     fn config(&self) -> serde_json::Value {
-        serde_json::json!({"recipe": "v2"})
+        let mut c = serde_json::json!({"recipe": "v2"});
+        if self.eval_link {
+            c["eval_link"] = true.into();
+        }
+        c
     }
 
     fn outputs(&self) -> Vec<Output> {
@@ -183,7 +192,11 @@ impl Stage for V2AuditStage {
             .map(|s| figures(s, &self.prompts_dir.join(format!("{s}.art"))))
             .collect::<Result<_>>()?;
         let json = serde_json::to_string_pretty(&serde_json::json!({"splits": splits}))? + "\n";
-        let report = render(&splits);
+        let mut report = render(&splits);
+        if self.eval_link {
+            let at = report.find("</h1>").map_or(0, |i| i + "</h1>".len());
+            report.insert_str(at, EVAL_NAV);
+        }
         write_atomic(&self.out_dir.join(AUDIT_JSON), json.as_bytes())?;
         write_atomic(&self.out_dir.join(REPORT), report.as_bytes())?;
         let outputs = BTreeMap::from([
