@@ -35,18 +35,33 @@ fn run(cmd: &mut Command) -> Result<()> {
 
 /// target/py-venv with the cross-check packages; returns its python.
 pub fn python_venv() -> Result<PathBuf> {
-    let venv = Path::new("target/py-venv");
-    let python = venv.join("bin/python");
+    checked_venv(
+        Path::new("target/py-venv"),
+        "import datasets, pyarrow, pandas, numpy, ray, playwright",
+        || Ok("python3".into()),
+        &PY_REQUIREMENTS,
+    )
+}
+
+/// The virtual environment at `dir` once `check` runs in it: made anew from `base`'s
+/// Python with `packages` when it does not. Returns its python.
+fn checked_venv(
+    dir: &Path,
+    check: &str,
+    base: impl FnOnce() -> Result<PathBuf>,
+    packages: &[&str],
+) -> Result<PathBuf> {
+    let python = dir.join("bin/python");
     let ready = python.is_file()
         && Command::new(&python)
-            .args([
-                "-c",
-                "import datasets, pyarrow, pandas, numpy, ray, playwright",
-            ])
+            .args(["-c", check])
             .status()
             .is_ok_and(|s| s.success());
     if !ready {
-        run(Command::new("python3").args(["-m", "venv"]).arg(venv))?;
+        if dir.exists() {
+            std::fs::remove_dir_all(dir)?;
+        }
+        run(Command::new(base()?).args(["-m", "venv"]).arg(dir))?;
         run(Command::new(&python)
             .args([
                 "-m",
@@ -55,7 +70,7 @@ pub fn python_venv() -> Result<PathBuf> {
                 "--quiet",
                 "--disable-pip-version-check",
             ])
-            .args(PY_REQUIREMENTS))?;
+            .args(packages))?;
     }
     // Absolute, but not canonical: resolving the venv's `python` symlink would leave the venv.
     Ok(std::env::current_dir()?.join(python))
@@ -92,32 +107,12 @@ fn python312() -> Result<PathBuf> {
 
 /// target/course-venv: Python 3.12 with numpy, scikit-learn and pyarrow; returns its python.
 pub fn course_venv() -> Result<PathBuf> {
-    let dir = Path::new("target/course-venv");
-    let python = dir.join("bin/python");
-    let ready = python.is_file()
-        && Command::new(&python)
-            .args([
-                "-c",
-                "import sys, numpy, sklearn, pyarrow; assert sys.version_info >= (3, 12)",
-            ])
-            .status()
-            .is_ok_and(|s| s.success());
-    if !ready {
-        if dir.exists() {
-            std::fs::remove_dir_all(dir)?;
-        }
-        run(Command::new(python312()?).args(["-m", "venv"]).arg(dir))?;
-        run(Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-            ])
-            .args(COURSE_REQUIREMENTS))?;
-    }
-    Ok(std::env::current_dir()?.join(python))
+    checked_venv(
+        Path::new("target/course-venv"),
+        "import sys, numpy, sklearn, pyarrow; assert sys.version_info >= (3, 12)",
+        python312,
+        &COURSE_REQUIREMENTS,
+    )
 }
 
 /// Debian's `chromium` for the report's browser test: on PATH, else installed with

@@ -186,6 +186,15 @@ impl Cache {
     }
 }
 
+/// The default folder of a kind of paid answers (`summaries`, `answers`): under
+/// `PRICER_CACHE_DIR`, and kept even when it is `off` (what was paid for is never
+/// dropped); `.pricer-cache` when there is no user cache folder.
+pub fn default_dir(kind: &str) -> PathBuf {
+    pricer_core::cache::user_cache_dir()
+        .unwrap_or_else(|| PathBuf::from(".pricer-cache"))
+        .join(kind)
+}
+
 fn unix_time() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -124,13 +124,9 @@ impl SummarizeConfig {
 
     /// The response cache's folder.
     pub fn cache_dir(&self) -> PathBuf {
-        if let Some(c) = &self.cache {
-            return c.clone();
-        }
-        // Paid answers are kept even with PRICER_CACHE_DIR=off.
-        let base =
-            pricer_core::cache::user_cache_dir().unwrap_or_else(|| PathBuf::from(".pricer-cache"));
-        base.join("summaries")
+        self.cache
+            .clone()
+            .unwrap_or_else(|| pricer_llm::cache::default_dir("summaries"))
     }
 
     /// The API key, if one is configured.
