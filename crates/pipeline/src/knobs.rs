@@ -126,7 +126,7 @@ pub const KNOBS: &[Knob] = &[
     both("export", "max_shard_bytes", D, "datasets' max_shard_size: Parquet shards of at most about this many bytes"),
     v1("export", "pickles", D, "also write items/train.pkl and test.pkl, the seed's pickles of the course's Item objects"),
     Knob { section: "eval", key: "size", v1: Is("250"), v2: Is("200"), doc: "test items scored, the first ones (the course's Tester size; the whole split when smaller)" },
-    both("eval", "predictors", Ex("[{ kind = \"random\" }, { kind = \"constant\" }, { kind = \"file\", name = \"mine\", path = \"predictions.jsonl\" }]"), "the predictors scored, in the leaderboard's order ([[eval.predictors]] tables: random, constant, file, endpoint)"),
+    both("eval", "predictors", Ex("[{ kind = \"random\" }, { kind = \"constant\" }]"), "the predictors scored, in the leaderboard's order (kinds random, constant, file, endpoint; docs/eval.md)"),
 ];
 
 /// The sections of the run config, in order (`""`: the top level).
