@@ -10,8 +10,8 @@ use pricer_core::{RawItem, SummarizedItem};
 use crate::fake_openai::{answer_for, start, FakeOpenAi};
 use crate::{bin, fixture, run, run_ok};
 
-/// The fixtures parsed and curated (120 items: 100 / 10 / 10).
-pub fn curated(dir: &Path) -> PathBuf {
+/// The fixtures parsed with recipe v2's rules into `dir/ingest`.
+pub fn ingested_v2(dir: &Path) -> PathBuf {
     let ingest = dir.join("ingest");
     run_ok(
         "pricer-ingest",
@@ -23,6 +23,12 @@ pub fn curated(dir: &Path) -> PathBuf {
             &ingest,
         ],
     );
+    ingest
+}
+
+/// The fixtures parsed and curated (120 items: 100 / 10 / 10).
+pub fn curated(dir: &Path) -> PathBuf {
+    let ingest = ingested_v2(dir);
     let curate = dir.join("curate");
     run_ok(
         "pricer-curate",

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use pricer_core::artifact::ArtifactWriter;
 use pricer_core::SummarizedItem;
-use pricer_e2e::summarize_run::{curated, summarize, summarize_args};
-use pricer_e2e::{fake_openai, fixture, py, run, run_ok};
+use pricer_e2e::summarize_run::{curated, ingested_v2, summarize, summarize_args};
+use pricer_e2e::{fake_openai, py, run, run_ok};
 
 fn text(o: &std::process::Output) -> String {
     format!(
@@ -20,17 +20,7 @@ fn text(o: &std::process::Output) -> String {
 #[test]
 fn curate_and_the_cost_limit_name_the_flag_given() {
     let dir = tempfile::tempdir().unwrap();
-    let ingest = dir.path().join("ingest");
-    run_ok(
-        "pricer-ingest",
-        &[
-            &"--recipe",
-            &"v2",
-            &fixture("data/amazon-2023"),
-            &"--out",
-            &ingest,
-        ],
-    );
+    let ingest = ingested_v2(dir.path());
     let o = run(
         "pricer-curate",
         &[

@@ -8,7 +8,7 @@
 //! its test prompt), or a `template` of the user's. `api = "completions"`: the item's own
 //! prompt (V1's test prompt, V2's `prompt`), as a fine-tuned base model continues it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
@@ -231,11 +231,11 @@ pub fn predict(cfg: &EndpointConfig, name: &str, items: &[TestItem]) -> Result<P
             bail!("eval {name}: the {} requests to send are estimated at ${estimate:.4}, above max_cost_usd = {max}; raise it or lower [eval] size", todo.len());
         }
     }
-    let mut seen = HashSet::new();
+    // In test order, each missing request once.
     let jobs: Vec<Result<Job>> = keys
         .iter()
         .zip(&texts)
-        .filter(|(k, _)| todo.contains_key(k) && seen.insert(**k))
+        .filter(|(k, _)| todo.remove(k).is_some())
         .map(|(k, t)| {
             Ok(Job {
                 key: *k,

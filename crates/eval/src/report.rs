@@ -153,24 +153,14 @@ fn worst_items(h: &mut String, s: &Scored) {
 }
 
 /// The running mean error after each item and its 95% band, as the V2 evaluator's chart
-/// draws them (a variance rounded below zero drawn as none).
+/// draws them (an interval the course cannot compute drawn as none).
 fn running_band(s: &Scored) -> (Vec<f64>, Vec<(f64, f64)>) {
-    let mut band = Vec::new();
-    let mut line = Vec::new();
-    let (mut sum, mut sq) = (0.0f64, 0.0f64);
-    for (k, r) in s.rows.iter().enumerate() {
-        let i = (k + 1) as f64;
-        sum += r.error;
-        sq += r.error * r.error;
-        let mean = sum / i;
-        let var = (sq / i - mean * mean).max(0.0);
-        let ci = if k == 0 {
-            0.0
-        } else {
-            1.96 * (var.sqrt() / i.sqrt())
-        };
-        line.push(mean);
-        band.push((mean - ci, mean + ci));
-    }
-    (line, band)
+    let errors: Vec<f64> = s.rows.iter().map(|r| r.error).collect();
+    crate::score::running_series(&errors)
+        .into_iter()
+        .map(|(mean, ci)| {
+            let ci = ci.unwrap_or(0.0);
+            (mean, (mean - ci, mean + ci))
+        })
+        .unzip()
 }

@@ -130,24 +130,41 @@ fn sklearn(truths: &[f64], guesses: &[f64]) -> (f64, f64) {
     (mse, r2 * 100.0)
 }
 
-/// The V2 evaluator's running mean and 95% interval after the last item.
-fn running(errors: &[f64]) -> (f64, Option<f64>) {
+/// The V2 evaluator's running mean after each item and its 95% interval there,
+/// `1.96 * sd / sqrt(i)` (0 for the first item); None where the running variance rounds
+/// below zero and `math.sqrt` raises.
+pub fn running_series(errors: &[f64]) -> Vec<(f64, Option<f64>)> {
     let (mut sum, mut squares) = (0.0f64, 0.0f64);
-    let (mut mean, mut ci) = (0.0, Some(0.0));
-    for (k, e) in errors.iter().enumerate() {
-        let i = (k + 1) as f64;
-        sum += e;
-        squares += e * e;
-        mean = sum / i;
-        // The course computes every step's interval: one `math.sqrt` of a variance
-        // rounded below zero raises, and there is no final figure.
-        ci = if k == 0 {
-            Some(0.0)
-        } else {
+    errors
+        .iter()
+        .enumerate()
+        .map(|(k, e)| {
+            let i = (k + 1) as f64;
+            sum += e;
+            squares += e * e;
+            let mean = sum / i;
             let var = squares / i - mean.powi(2);
-            ci.and((var >= 0.0).then(|| 1.96 * (var.sqrt() / i.sqrt())))
-        };
-    }
+            let ci = if k == 0 {
+                Some(0.0)
+            } else {
+                (var >= 0.0).then(|| 1.96 * (var.sqrt() / i.sqrt()))
+            };
+            (mean, ci)
+        })
+        .collect()
+}
+
+/// The running mean and 95% interval after the last item. The course computes every
+/// step's interval: one `math.sqrt` of a variance rounded below zero raises, and there
+/// is no final figure.
+fn running(errors: &[f64]) -> (f64, Option<f64>) {
+    let series = running_series(errors);
+    let mean = series.last().map_or(0.0, |s| s.0);
+    let ci = if series.iter().all(|s| s.1.is_some()) {
+        series.last().map_or(Some(0.0), |s| s.1)
+    } else {
+        None
+    };
     (mean, ci)
 }
 
